@@ -1,0 +1,241 @@
+"""The `aplus` command: run everything, or each production piece separately."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+
+import click
+
+from app.settings import SettingsError
+
+
+def _fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+def _database() -> str:
+    from app.embedded_db import ensure_database_url
+
+    try:
+        return ensure_database_url()
+    except SettingsError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # the embedded server could not start
+        _fail(f"Impossible de démarrer PostgreSQL embarqué : {exc}")
+    raise AssertionError
+
+
+def _run_db(coro_factory):
+    """Run an async function with the engine pointed at the right database."""
+    _database()
+
+    async def main():
+        from app.piccolo_conf import DB
+
+        DB.config["dsn"] = os.environ["DATABASE_URL"]
+        await DB.start_connection_pool(min_size=1, max_size=2)
+        try:
+            return await coro_factory()
+        finally:
+            await DB.close_connection_pool()
+
+    return asyncio.run(main())
+
+
+@click.group(help="Administration+ : messagerie sécurisée aidants ↔ organismes publics.")
+def main() -> None:
+    try:
+        from app.settings import get_settings
+
+        get_settings()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
+@main.command(help="Applique les migrations de la base de données.")
+def migrate() -> None:
+    _database()
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    async def go():
+        from app.piccolo_conf import DB
+
+        DB.config["dsn"] = os.environ["DATABASE_URL"]
+        result = await run_forwards(app_name="all")
+        if not result.success:
+            _fail(f"Échec des migrations : {result.message}")
+
+    asyncio.run(go())
+    click.echo("Migrations appliquées.")
+
+
+@main.command(help="Démarre le serveur web (production : derrière un proxy HTTPS).")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+def web(host: str, port: int, workers: int) -> None:
+    _database()
+    import uvicorn
+
+    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=False,
+                log_level="info", access_log=False)
+
+
+@main.command(help="Démarre un worker de tâches (e-mails, relances, purges).")
+def worker() -> None:
+    _database()
+    from saq import Worker
+
+    from app.jobs.worker import make_settings
+
+    # SAQ's worker stops cleanly on SIGINT/SIGTERM by itself.
+    asyncio.run(Worker(**make_settings()).start())
+
+
+@main.group(help="Données de démonstration.")
+def seed() -> None:
+    pass
+
+
+@seed.command("demo", help="Crée (idempotent) les données de démonstration.")
+@click.option("--json", "as_json", is_flag=True, help="Affiche les comptes de démo en JSON.")
+def seed_demo(as_json: bool) -> None:
+    from app.domain import demo
+
+    async def go():
+        await demo.seed_demo()
+        return await demo.demo_accounts()
+
+    accounts = _run_db(go)
+    if as_json:
+        click.echo(json.dumps(accounts, ensure_ascii=False))
+    else:
+        click.echo("Données de démonstration prêtes. Comptes :")
+        for account in accounts:
+            click.echo(f"  {account['email']:45} {', '.join(account['roles'])}")
+
+
+@main.group(help="Gestion des comptes.")
+def user() -> None:
+    pass
+
+
+ROLES = ("aidant", "instructeur", "expert", "admin")
+
+
+@user.command("create", help="Crée un compte (par exemple le premier administrateur).")
+@click.option("--email", required=True)
+@click.option("--first-name", default="")
+@click.option("--last-name", default="")
+@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES),
+              help="Répétable : --role aidant --role instructeur")
+@click.option("--group", "groups", multiple=True, help="Nom exact d'un groupe (répétable).")
+@click.option("--manager", is_flag=True, help="Responsable des groupes donnés.")
+@click.option("--admin-area", "admin_areas", multiple=True, help="Département administré.")
+def user_create(email, first_name, last_name, roles, groups, manager, admin_areas) -> None:
+    from app.domain import users
+    from app.domain.validators import ValidationError
+    from app.tables import Area, Group
+
+    async def go():
+        group_ids = []
+        for name in groups:
+            group = await Group.objects().where(Group.name == name).first()
+            if group is None:
+                _fail(f"Groupe inconnu : {name!r}")
+            group_ids.append(group.id)
+        for code in admin_areas:
+            if not await Area.exists().where(Area.code == code):
+                _fail(f"Département inconnu : {code!r}")
+        try:
+            created = await users.create_user(
+                email, first_name=first_name, last_name=last_name,
+                helper="aidant" in roles, instructor="instructeur" in roles,
+                expert="expert" in roles, admin="admin" in roles, admin_areas=admin_areas,
+                groups=group_ids, managed_groups=group_ids if manager else [],
+            )
+        except (users.DomainError, ValidationError) as exc:
+            _fail(str(exc))
+        return created
+
+    created = _run_db(go)
+    click.echo(f"Compte créé : {created.email}")
+
+
+@main.command(help="Lance tout le produit en local : base, migrations, démo, web, worker, e-mails.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--no-demo", is_flag=True, help="Ne pas créer les données de démonstration.")
+def run(host: str, port: int, no_demo: bool) -> None:
+    from app.settings import get_settings
+
+    settings = get_settings()
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _database()
+    catcher = None
+    if not settings.smtp_url:
+        from app.devmail import start_catcher
+
+        catcher = start_catcher(settings.dev_mail_dir)
+        env["SMTP_URL"] = f"smtp://127.0.0.1:{catcher.port}"
+    base_url = env.setdefault("BASE_URL", f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
+    me = [sys.executable, "-m", "app.cli"]
+
+    def step(*args: str) -> None:
+        if subprocess.run([*me, *args], env=env).returncode != 0:
+            _fail(f"`aplus {' '.join(args)}` a échoué")
+
+    step("migrate")
+    if not no_demo:
+        step("seed", "demo")
+    children = [
+        subprocess.Popen([*me, "web", "--host", host, "--port", str(port)], env=env),
+        subprocess.Popen([*me, "worker"], env=env),
+    ]
+    _wait_until_up(f"http://127.0.0.1:{port}/sante")
+    click.echo("")
+    click.echo(f"Administration+ tourne sur {base_url}")
+    click.echo(f"Connexion : saisissez une adresse de démo sur {base_url}/connexion "
+               f"(par ex. aidant@demo.aplus.localhost),")
+    if catcher:
+        click.echo(f"puis ouvrez le lien reçu dans {base_url}/dev/mails")
+    click.echo("Ctrl-C pour tout arrêter.")
+    try:
+        while all(c.poll() is None for c in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if catcher:
+            catcher.stop()
+        click.echo("Arrêté.")
+
+
+def _wait_until_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (local)
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""The one helper that writes audit events: a code and ids, never names or free text."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from uuid import UUID
+
+from app import clock
+from app.tables import AuditEvent
+
+log = logging.getLogger("aplus.audit")
+
+
+class Event(StrEnum):
+    LOGIN_LINK_REQUESTED = "login_link_requested"
+    LOGIN_LINK_UNKNOWN_EMAIL = "login_link_unknown_email"
+    LOGIN_LINK_RATE_LIMITED = "login_link_rate_limited"
+    LOGIN_LINK_REFUSED_DISABLED = "login_link_refused_disabled"
+    LOGIN_SUCCEEDED = "login_succeeded"
+    LOGIN_FAILED_EXPIRED = "login_failed_expired"
+    LOGIN_FAILED_USED = "login_failed_used"
+    LOGIN_FAILED_UNKNOWN = "login_failed_unknown"
+    LOGOUT = "logout"
+    CGU_ACCEPTED = "cgu_accepted"
+    PROFILE_UPDATED = "profile_updated"
+    ACCESS_DENIED = "access_denied"
+    NOT_FOUND_IN_SCOPE = "not_found_in_scope"
+    USER_CREATED = "user_created"
+    APPLICATION_CREATED = "application_created"
+    APPLICATION_OPENED = "application_opened"
+    APPLICATION_OPENED_ANONYMISED = "application_opened_anonymised"
+    ANSWER_POSTED = "answer_posted"
+    USERS_INVITED = "users_invited"
+    GROUP_INVITED = "group_invited"
+    APPLICATION_ARCHIVED = "application_archived"
+    APPLICATION_REOPENED = "application_reopened"
+    FILE_UPLOADED = "file_uploaded"
+    FILE_DOWNLOADED = "file_downloaded"
+
+
+async def record(
+    code: Event,
+    *,
+    actor_id: UUID | None = None,
+    user_id: UUID | None = None,
+    group_id: UUID | None = None,
+    application_id: UUID | None = None,
+    file_id: UUID | None = None,
+    client_address: str = "",
+) -> None:
+    await AuditEvent.insert(
+        AuditEvent(
+            code=code.value,
+            actor_id=actor_id,
+            target_user_id=user_id,
+            target_group_id=group_id,
+            target_application_id=application_id,
+            target_file_id=file_id,
+            client_address=client_address,
+            created_at=clock.now(),
+        )
+    )
+    # Ids only: safe to log.
+    log.info("audit %s actor=%s application=%s", code.value, actor_id, application_id)

@@ -1,0 +1,157 @@
+"""Business-day rules: the single source of truth for délais and "en souffrance".
+
+Semantics:
+
+- Time is measured in the département's local civil time zone (Europe/Paris for
+  metropolitan France including 2A/2B, the local zone overseas).
+- A business day is a local calendar day, Monday to Friday, that is not a public
+  holiday for the département (national holidays plus local ones: Alsace-Moselle,
+  DOM, and the collectivités 975/977/978), as given by the ``holidays`` library.
+- Business time runs at 24 hours per business day and stops on other days.
+  Within a day it is read on the local *wall clock*: a business day always counts
+  24 business hours, even a 23 h or 25 h DST day, so adding N business days keeps
+  the local wall-clock time. A wall time that does not exist (DST gap) resolves
+  with ``fold=0`` (PEP 495), i.e. one hour later in real time. Around a DST fold,
+  business hours never go negative.
+- ``add_business_days`` returns the *last* instant at which exactly ``days * 24``
+  business hours have elapsed: from then on, more have elapsed. Started on a
+  non-business day, business time starts at the next business day's 00:00.
+  So a demande is late when ``now > late_at(...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+import holidays
+
+FIRST_ANSWER_BUSINESS_DAYS = 3
+FOLLOW_UP_BUSINESS_DAYS = 15
+
+_PARIS = ZoneInfo("Europe/Paris")
+
+# Overseas codes: local time zone and ``holidays.France`` subdivision.
+_OVERSEAS: dict[str, tuple[ZoneInfo, str]] = {
+    "971": (ZoneInfo("America/Guadeloupe"), "971"),
+    "972": (ZoneInfo("America/Martinique"), "972"),
+    "973": (ZoneInfo("America/Cayenne"), "973"),
+    "974": (ZoneInfo("Indian/Reunion"), "974"),
+    "975": (ZoneInfo("America/Miquelon"), "PM"),
+    "976": (ZoneInfo("Indian/Mayotte"), "976"),
+    "977": (ZoneInfo("America/St_Barthelemy"), "BL"),
+    "978": (ZoneInfo("America/Marigot"), "MF"),
+}
+
+# Metropolitan subdivisions with local holidays (Good Friday, 26 December).
+# The library groups Bas-Rhin and Haut-Rhin as "6AE" (Collectivité européenne d'Alsace).
+_METROPOLITAN_SUBDIV = {"57": "57", "67": "6AE", "68": "6AE"}
+
+# "20" has not been a département since Corsica was split in 1976.
+_METROPOLITAN = frozenset([f"{n:02d}" for n in range(1, 96) if n != 20] + ["2A", "2B"])
+
+
+def _normalize(departement: str) -> str:
+    code = str(departement).strip().upper()
+    if code not in _METROPOLITAN and code not in _OVERSEAS:
+        raise ValueError(f"Unknown département code: {departement!r}")
+    return code
+
+
+def _zone(code: str) -> ZoneInfo:
+    return _OVERSEAS[code][0] if code in _OVERSEAS else _PARIS
+
+
+def _subdiv(code: str) -> str | None:
+    return _OVERSEAS[code][1] if code in _OVERSEAS else _METROPOLITAN_SUBDIV.get(code)
+
+
+@lru_cache(maxsize=512)
+def _holidays(code: str, year: int) -> Mapping[date, str]:
+    calendar = holidays.France(subdiv=_subdiv(code), years=year, categories=holidays.PUBLIC)
+    # Read-only copy: the cached value is shared by every caller.
+    return MappingProxyType(dict(calendar))
+
+
+def holidays_for(departement: str, year: int) -> Mapping[date, str]:
+    """Public holidays (date -> name) applying to the département in ``year``."""
+    return _holidays(_normalize(departement), year)
+
+
+def _is_business_day(day: date, code: str) -> bool:
+    return day.weekday() < 5 and day not in _holidays(code, day.year)
+
+
+def is_business_day(day: date, departement: str) -> bool:
+    return _is_business_day(day, _normalize(departement))
+
+
+def _next_business_day(day: date, code: str) -> date:
+    day += timedelta(days=1)
+    while not _is_business_day(day, code):
+        day += timedelta(days=1)
+    return day
+
+
+def _local_wall(moment: datetime, zone: ZoneInfo) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("An aware datetime is required")
+    return moment.astimezone(zone).replace(tzinfo=None)
+
+
+def add_business_days(start: datetime, days: int, departement: str) -> datetime:
+    """Instant (in UTC) at which ``days * 24`` business hours have elapsed since ``start``."""
+    if days < 0:
+        raise ValueError("days must be >= 0")
+    code = _normalize(departement)
+    zone = _zone(code)
+    wall = _local_wall(start, zone)
+    day = wall.date()
+    if _is_business_day(day, code):
+        time_of_day = wall - datetime.combine(day, time())
+    else:
+        day = _next_business_day(day, code)
+        time_of_day = timedelta(0)
+    for _ in range(days):
+        day = _next_business_day(day, code)
+    end_wall = datetime.combine(day, time()) + time_of_day
+    return end_wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+def business_hours_between(start: datetime, end: datetime, departement: str) -> float:
+    """Business hours elapsed from ``start`` to ``end`` (0 if ``end <= start``)."""
+    code = _normalize(departement)
+    zone = _zone(code)
+    if end <= start:
+        return 0.0
+    s, e = _local_wall(start, zone), _local_wall(end, zone)
+    s_day, e_day = s.date(), e.date()
+    s_offset = s - datetime.combine(s_day, time())
+    e_offset = e - datetime.combine(e_day, time())
+    if s_day == e_day:
+        total = e - s if _is_business_day(s_day, code) else timedelta(0)
+    else:
+        total = timedelta(0)
+        if _is_business_day(s_day, code):
+            total += timedelta(days=1) - s_offset
+        day = s_day + timedelta(days=1)
+        while day < e_day:
+            if _is_business_day(day, code):
+                total += timedelta(days=1)
+            day += timedelta(days=1)
+        if _is_business_day(e_day, code):
+            total += e_offset
+    # Wall-clock reading can run backwards inside a DST fold.
+    return max(total.total_seconds() / 3600, 0.0)
+
+
+def late_at(
+    created_at: datetime, last_answer_by_other_at: datetime | None, departement: str
+) -> datetime:
+    """When the demande becomes "en souffrance" (late once ``now > late_at``)."""
+    if last_answer_by_other_at is None:
+        return add_business_days(created_at, FIRST_ANSWER_BUSINESS_DAYS, departement)
+    return add_business_days(last_answer_by_other_at, FOLLOW_UP_BUSINESS_DAYS, departement)

@@ -1,0 +1,106 @@
+"""Server-side sessions: the cookie holds a random id, the database its hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from uuid import UUID
+
+from app import clock
+from app.policies import Viewer
+from app.settings import get_settings
+from app.tables import ManagerScope, Membership, User, UserSession
+
+SESSION_COOKIE = "aplus_session"
+# Writing last_seen_at on every request would turn each page view into a write.
+_TOUCH_EVERY = timedelta(minutes=5)
+
+
+def token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+async def create_session(user_id: UUID) -> str:
+    """A new session for the user; returns the raw id for the cookie."""
+    settings = get_settings()
+    raw = secrets.token_urlsafe(32)
+    now = clock.now()
+    await UserSession.insert(
+        UserSession(
+            id_hash=token_hash(raw),
+            user=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(days=settings.session_days),
+        )
+    )
+    return raw
+
+
+async def revoke_session(raw: str) -> None:
+    await UserSession.update({UserSession.revoked_at: clock.now()}).where(
+        UserSession.id_hash == token_hash(raw)
+    )
+
+
+async def revoke_all_sessions(user_id: UUID) -> None:
+    await UserSession.update({UserSession.revoked_at: clock.now()}).where(
+        (UserSession.user == user_id) & UserSession.revoked_at.is_null()
+    )
+
+
+async def load_session_user(raw: str) -> tuple[dict, dict] | None:
+    """The live session and its active user, or None (expired, idle, revoked, disabled)."""
+    settings = get_settings()
+    now = clock.now()
+    rows = await UserSession.raw(
+        "SELECT s.id AS session_id, s.last_seen_at AS session_seen, s.signature, u.*"
+        " FROM user_session s JOIN app_user u ON u.id = s.user"
+        " WHERE s.id_hash = {} AND s.revoked_at IS NULL AND s.expires_at > {}"
+        " AND s.last_seen_at > {} AND u.disabled_at IS NULL",
+        token_hash(raw),
+        now,
+        now - timedelta(days=settings.session_idle_days),
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    if now - row["session_seen"] > _TOUCH_EVERY:
+        await UserSession.update({UserSession.last_seen_at: now}).where(
+            UserSession.id == row["session_id"]
+        )
+        await User.update({User.last_seen_at: now}).where(User.id == row["id"])
+    session = {"id": row.pop("session_id"), "signature": row.pop("signature")}
+    row.pop("session_seen")
+    return session, row
+
+
+async def build_viewer(user: dict) -> Viewer:
+    """Gather the facts the policies need about this user (two queries)."""
+    memberships = await Membership.select(Membership.group, Membership.is_manager).where(
+        Membership.user == user["id"]
+    )
+    scopes = await ManagerScope.select(
+        ManagerScope.role, ManagerScope.organisation, ManagerScope.area
+    ).where(ManagerScope.user == user["id"])
+    settings = get_settings()
+    return Viewer(
+        id=user["id"],
+        is_helper=user["is_helper"],
+        is_instructor=user["is_instructor"],
+        is_expert=user["is_expert"],
+        is_admin=user["is_admin"],
+        is_collective=user["is_collective"],
+        is_disabled=user["disabled_at"] is not None,
+        has_accepted_cgu=user["cgu_version"] == settings.cgu_version,
+        admin_areas=frozenset(user["admin_areas"] or []),
+        group_ids=frozenset(m["group"] for m in memberships),
+        managed_group_ids=frozenset(m["group"] for m in memberships if m["is_manager"]),
+        area_manager_scopes=frozenset(
+            (s["organisation"], s["area"]) for s in scopes if s["role"] == "area_manager"
+        ),
+        observer_scopes=frozenset(
+            (s["organisation"], s["area"]) for s in scopes if s["role"] == "observer"
+        ),
+    )

@@ -1,0 +1,79 @@
+"""One function per notification event: who is told, with which template.
+
+A request only writes the rendered e-mail to the outbox and enqueues its sending; a worker
+sends it. E-mails carry a link, never the content of a demande.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from app.jobs.queue import enqueue
+from app.settings import get_settings
+from app.tables import OutboxEmail
+
+PARIS = ZoneInfo("Europe/Paris")
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates" / "emails"),
+    autoescape=select_autoescape(["html"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["heure"] = lambda dt: dt.astimezone(PARIS).strftime("%H:%M")
+_env.filters["date_fr"] = lambda dt: dt.astimezone(PARIS).strftime("%d/%m/%Y")
+
+
+def render_email(event: str, context: dict[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of an event's e-mail."""
+    context = {"base_url": get_settings().base_url, **context}
+    subject = _env.get_template(f"{event}.subject.txt").render(context).strip()
+    text = _env.get_template(f"{event}.txt").render(context)
+    html = _env.get_template(f"{event}.html").render(context)
+    return f"[A+] {subject}", text, html
+
+
+async def queue_email(
+    event: str, recipients: list[str], context: dict[str, Any], *, urgent: bool = False
+) -> OutboxEmail:
+    """Write the e-mail to the outbox and enqueue its sending."""
+    subject, text, html = render_email(event, context)
+    row = OutboxEmail(
+        event=event,
+        recipients=recipients,
+        subject=subject,
+        text=text,
+        html=html,
+        urgent=1 if urgent else 0,
+    )
+    await row.save()
+    await enqueue("send_email", key=f"mail:{row.id}", outbox_id=str(row.id))
+    return row
+
+
+# --- events -------------------------------------------------------------------------------
+
+
+async def login_link(email: str, url: str, expires_at: datetime) -> None:
+    await queue_email(
+        "login_link", [email], {"url": url, "expires_at": expires_at}, urgent=True
+    )
+
+
+async def welcome(email: str, created_by_group: str | None = None) -> None:
+    await queue_email(
+        "welcome", [email], {"login_url": get_settings().base_url + "/connexion",
+                             "group_name": created_by_group}
+    )
+
+
+#: Fake contexts for the development preview of each e-mail (/dev/mails/apercu).
+PREVIEWS: dict[str, dict[str, Any]] = {
+    "login_link": {"url": "http://localhost:8000/connexion/lien/exemple",
+                   "expires_at": datetime(2026, 1, 5, 10, 30, tzinfo=PARIS)},
+    "welcome": {"login_url": "http://localhost:8000/connexion", "group_name": "CAF de Paris"},
+}

@@ -1,0 +1,1 @@
+"""Background jobs: one module per family; `worker.py` assembles them for SAQ."""

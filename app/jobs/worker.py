@@ -1,0 +1,54 @@
+"""SAQ worker settings: `saq app.jobs.worker.settings`, or `aplus worker`."""
+
+from __future__ import annotations
+
+import logging
+import time
+from zoneinfo import ZoneInfo
+
+from saq import CronJob
+
+from app.jobs import mail
+from app.jobs.queue import get_queue, make_queue
+from app.piccolo_conf import DB
+
+log = logging.getLogger("aplus.worker")
+
+FUNCTIONS = [mail.send_email, mail.sweep_outbox]
+CRON_JOBS = [CronJob(mail.sweep_outbox, cron=mail.SWEEP_CRON, unique=True)]
+
+
+async def startup(ctx: dict) -> None:
+    await DB.start_connection_pool(min_size=1, max_size=5)
+
+
+async def shutdown(ctx: dict) -> None:
+    await DB.close_connection_pool()
+
+
+async def before_process(ctx: dict) -> None:
+    ctx["started"] = time.monotonic()
+
+
+async def after_process(ctx: dict) -> None:
+    job = ctx.get("job")
+    if job is not None:
+        elapsed = time.monotonic() - ctx.get("started", time.monotonic())
+        log.info("job %s %s %s %.3fs", job.function, job.id, job.status, elapsed)
+
+
+def make_settings() -> dict:
+    return {
+        "queue": make_queue(),
+        "functions": FUNCTIONS,
+        "cron_jobs": CRON_JOBS,
+        "cron_tz": ZoneInfo("Europe/Paris"),
+        "concurrency": 5,
+        "startup": startup,
+        "shutdown": shutdown,
+        "before_process": before_process,
+        "after_process": after_process,
+    }
+
+
+__all__ = ["make_settings", "get_queue", "FUNCTIONS", "CRON_JOBS"]

@@ -1,0 +1,73 @@
+"""create_app(): routers, plugins, middleware, templates, startup and shutdown."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.static_files import create_static_files_router
+
+from app.auth import enforce_route_policy, session_middleware
+from app.errors import EXCEPTION_HANDLERS
+from app.jobs import queue
+from app.piccolo_conf import DB
+from app.routes import dev, pages
+from app.security import security_headers_middleware
+from app.settings import get_settings
+from app.templating import template_config
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+async def _open_pool() -> None:
+    await DB.start_connection_pool(min_size=2, max_size=10)
+
+
+async def _close_pool() -> None:
+    await DB.close_connection_pool()
+    q = queue._queue
+    if q is not None:
+        await q.disconnect()
+        queue.set_queue(None)
+
+
+def create_app(*, with_pool: bool = True) -> Litestar:
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    route_handlers = [
+        create_static_files_router(
+            path="/static",
+            directories=[STATIC_DIR],
+            opt={"public": True},
+            cache_control=CacheControlHeader(max_age=3600, public=True),
+        ),
+        pages.router,
+    ]
+    if settings.dev_pages_enabled:
+        route_handlers.append(dev.router)
+    return Litestar(
+        route_handlers=route_handlers,
+        template_config=template_config(),
+        plugins=[HTMXPlugin()],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="aplus_csrf",
+            cookie_secure=settings.uses_https,
+            cookie_httponly=True,
+            cookie_samesite="lax",
+        ),
+        middleware=[
+            security_headers_middleware,
+            DefineMiddleware(session_middleware),
+        ],
+        guards=[enforce_route_policy],
+        exception_handlers=EXCEPTION_HANDLERS,
+        on_startup=[_open_pool] if with_pool else [],
+        on_shutdown=[_close_pool] if with_pool else [],
+        debug=False,
+    )

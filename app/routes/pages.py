@@ -1,0 +1,32 @@
+"""The home page and the health check."""
+
+from litestar import Request, Response, Router, get
+from litestar.response import Template
+
+from app.piccolo_conf import DB
+from app.policies import public
+from app.templating import render
+
+
+@get("/", opt=public())
+async def home(request: Request) -> Template:
+    return render(request, "pages/home.html")
+
+
+@get("/sante", opt=public(), cache_control=None)
+async def health() -> Response:
+    """200 with the database status, 503 when the database does not answer."""
+    try:
+        await DB.run_querystring(_select_one())
+        return Response({"status": "ok", "database": "ok"}, status_code=200)
+    except Exception:
+        return Response({"status": "error", "database": "unreachable"}, status_code=503)
+
+
+def _select_one():
+    from piccolo.querystring import QueryString
+
+    return QueryString("SELECT 1")
+
+
+router = Router(path="", route_handlers=[home, health])

@@ -1,0 +1,16 @@
+// Progressive enhancement only: every page works without this file.
+// After an htmx swap, move focus to the element the server marked, so keyboard and
+// screen-reader users land somewhere sensible.
+document.addEventListener("htmx:afterSettle", function (event) {
+  var target = event.detail.elt && event.detail.elt.querySelector
+    ? event.detail.elt.querySelector("[data-aplus-focus]")
+    : null;
+  if (!target) { target = document.querySelector("[data-aplus-focus]"); }
+  if (target) {
+    target.removeAttribute("data-aplus-focus");
+    if (!target.hasAttribute("tabindex") && !/^(A|BUTTON|INPUT|SELECT|TEXTAREA)$/.test(target.tagName)) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  }
+});

@@ -1,0 +1,99 @@
+"""Jinja set-up, the page-or-fragment render helper and flash messages."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Redirect, Template
+from litestar.template.config import TemplateConfig
+
+from app import policies
+from app.settings import get_settings
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+FLASH_COOKIE = "aplus_flash"
+
+
+def _configure(engine: JinjaTemplateEngine) -> None:
+    env = engine.engine
+    env.globals["settings"] = get_settings()
+    env.globals["policies"] = policies
+    env.trim_blocks = True
+    env.lstrip_blocks = True
+
+
+def template_config() -> TemplateConfig:
+    return TemplateConfig(
+        directory=TEMPLATES_DIR, engine=JinjaTemplateEngine, engine_callback=_configure
+    )
+
+
+def _read_flashes(request: Request) -> list[dict[str, str]]:
+    raw = request.cookies.get(FLASH_COOKIE)
+    if not raw:
+        return []
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw.encode()).decode())
+    except ValueError:
+        return []
+    return [
+        {"level": str(item.get("level", "info")), "message": str(item.get("message", ""))}
+        for item in data
+        if isinstance(item, dict)
+    ][:5]
+
+
+def wants_fragment(request: Request) -> bool:
+    """htmx asked for a part of the page (a history restore wants the whole page)."""
+    return bool(request.headers.get("hx-request")) and not request.headers.get(
+        "hx-history-restore-request"
+    )
+
+
+def render(
+    request: Request,
+    template: str,
+    context: dict[str, Any] | None = None,
+    *,
+    fragment: str | None = None,
+    status_code: int = 200,
+) -> Template:
+    """Render the full page, or only `fragment` (the partial the page includes) for htmx."""
+    context = dict(context or {})
+    context.setdefault("request", request)
+    context.setdefault("viewer", request.scope.get("state", {}).get("viewer"))
+    context.setdefault("user", request.scope.get("state", {}).get("user"))
+    context["flashes"] = _read_flashes(request)
+    cookies = []
+    if context["flashes"]:
+        cookies.append(Cookie(key=FLASH_COOKIE, value="", max_age=0, path="/"))
+    name = fragment if fragment and wants_fragment(request) else template
+    return Template(template_name=name, context=context, status_code=status_code, cookies=cookies)
+
+
+def flash_cookie(message: str, level: str = "success") -> Cookie:
+    """A one-shot message shown by the next rendered page (after a 303)."""
+    value = base64.urlsafe_b64encode(
+        json.dumps([{"level": level, "message": message}]).encode()
+    ).decode()
+    return Cookie(
+        key=FLASH_COOKIE,
+        value=value,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=get_settings().uses_https,
+        max_age=120,
+    )
+
+
+def redirect(path: str, message: str | None = None, level: str = "success") -> Response:
+    """303 to a local path, with an optional flash message."""
+    cookies = [flash_cookie(message, level)] if message else []
+    return Redirect(path=path, status_code=303, cookies=cookies)

@@ -1,0 +1,136 @@
+"""Test harness: a throw-away database built by the real migrations, a rolled-back transaction
+per test, an ASGI client, a real SMTP sink, a burst SAQ worker, factories."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+
+from support.smtp import SmtpSink, free_port  # noqa: E402
+
+
+def _server_url() -> str:
+    """TEST_DATABASE_URL's server, or an embedded PostgreSQL under var/."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return url
+    from app.embedded_db import start_embedded_postgres
+
+    return start_embedded_postgres(ROOT / "var" / "test", stop_on_exit=False)
+
+
+def _with_dbname(url: str, name: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+SERVER_URL = _server_url()
+RUN_ID = uuid.uuid4().hex[:8]
+TEST_DB = f"aplus_test_{RUN_ID}"
+LIVE_DB = f"aplus_live_{RUN_ID}"
+SMTP_PORT = free_port()
+TMP = Path(tempfile.mkdtemp(prefix="aplus-test-"))
+
+with psycopg.connect(SERVER_URL, autocommit=True) as conn:
+    conn.execute(f'CREATE DATABASE "{TEST_DB}"')
+    conn.execute(f'CREATE DATABASE "{LIVE_DB}"')
+
+TEST_ENV = {
+    "APLUS_ENV": "test",
+    "APLUS_VAR_DIR": str(TMP / "var"),
+    "DATABASE_URL": _with_dbname(SERVER_URL, TEST_DB),
+    "SECRET_KEY": "test-secret-key-" + RUN_ID,
+    "FILE_KEYS": "test1:" + "A" * 43 + "=",
+    "SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
+    "BASE_URL": "http://testserver",
+    "PICCOLO_CONF": "app.piccolo_conf",
+}
+os.environ.update(TEST_ENV)
+LIVE_DATABASE_URL = _with_dbname(SERVER_URL, LIVE_DB)
+
+# Only now may the app be imported: it reads its settings once.
+from app import clock  # noqa: E402
+from app.piccolo_conf import DB  # noqa: E402
+
+pytest_plugins = ["support.fixtures"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    with psycopg.connect(SERVER_URL, autocommit=True) as conn:
+        for name in (TEST_DB, LIVE_DB):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+async def migrated():
+    """The schema, built once by the real migrations."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="all")
+    assert result.success, result.message
+    await DB.start_connection_pool(min_size=1, max_size=4)
+    yield
+    await DB.close_connection_pool()
+
+
+@pytest.fixture(scope="session")
+def smtp_sink():
+    sink = SmtpSink(SMTP_PORT)
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="session")
+async def job_queue(migrated):
+    from app.jobs import queue
+
+    q = queue.make_queue()
+    await q.connect()
+    queue.set_queue(q)
+    yield q
+    queue.set_queue(None)
+    await q.disconnect()
+
+
+@pytest.fixture
+async def db(migrated, job_queue):
+    """A transaction rolled back after the test: each test starts from the migrated schema."""
+    clock.reset()
+    async with DB.transaction() as transaction:
+        yield
+        await transaction.rollback()
+    clock.reset()
+
+
+@pytest.fixture
+def mailbox(smtp_sink):
+    """The real SMTP sink, emptied for this test."""
+    smtp_sink.messages.clear()
+    return smtp_sink
+
+
+@pytest.fixture
+async def run_jobs(job_queue):
+    """Drain the queue with a real SAQ worker in burst mode, inside the test's transaction."""
+    from saq import Worker
+
+    from app.jobs.worker import FUNCTIONS
+
+    async def drain() -> None:
+        worker = Worker(job_queue, functions=FUNCTIONS, burst=True, dequeue_timeout=1,
+                        concurrency=1)
+        await worker.start()
+
+    return drain
