@@ -64,53 +64,56 @@ def is_active(viewer: Viewer | None) -> bool:
     return viewer is not None and not viewer.is_disabled
 
 
+# --- the route mechanism ----------------------------------------------------------------
+
+Rule = Callable[..., bool]
+
+#: Route-level rules (on the viewer alone), by name; the app-wide guard looks them up here.
+ROUTE_RULES: dict[str, Rule] = {}
+
+
+def route_rule(rule: Rule) -> Rule:
+    """Mark a rule on the viewer alone as usable in `policy(...)` on a route."""
+    ROUTE_RULES[rule.__name__] = rule
+    return rule
+
+
 # --- rules on the user alone (checked by the route guard) ------------------------------
 
 
+
+@route_rule
 def is_authenticated(viewer: Viewer | None) -> bool:
     """Any active account, once the CGU are accepted."""
     return is_active(viewer) and viewer.has_accepted_cgu
 
 
+@route_rule
 def can_accept_cgu(viewer: Viewer | None) -> bool:
     """Any active account may read and accept the CGU (before everything else)."""
     return is_active(viewer)
 
 
+@route_rule
 def can_edit_own_profile(viewer: Viewer | None) -> bool:
     return is_authenticated(viewer)
 
 
+@route_rule
 def can_log_out(viewer: Viewer | None) -> bool:
     """Logging out works for anyone with a session, even mid-CGU."""
     return is_active(viewer)
 
 
+@route_rule
 def can_create_application(viewer: Viewer | None) -> bool:
     """Only aidants create demandes (instructeurs and responsables when also aidants)."""
     return is_authenticated(viewer) and viewer.is_helper
 
 
+@route_rule
 def can_use_admin_screens(viewer: Viewer | None) -> bool:
     return is_authenticated(viewer) and viewer.is_admin
-
-
-# --- the route mechanism ----------------------------------------------------------------
-
-Rule = Callable[..., bool]
-
-#: Route-level rules, by name; the guard looks them up here.
-ROUTE_RULES: dict[str, Rule] = {
-    rule.__name__: rule
-    for rule in (
-        is_authenticated,
-        can_accept_cgu,
-        can_edit_own_profile,
-        can_log_out,
-        can_create_application,
-        can_use_admin_screens,
-    )
-}
 
 
 def policy(rule: Rule) -> dict[str, Any]:
