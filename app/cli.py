@@ -84,8 +84,15 @@ def web(host: str, port: int, workers: int) -> None:
     _database()
     import uvicorn
 
-    uvicorn.run("app.asgi:app", host=host, port=port, workers=workers, proxy_headers=False,
-                log_level="info", access_log=False)
+    uvicorn.run(
+        "app.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @main.command(help="Démarre un worker de tâches (e-mails, relances, purges).")
@@ -134,8 +141,13 @@ ROLES = ("aidant", "instructeur", "expert", "admin")
 @click.option("--email", required=True)
 @click.option("--first-name", default="")
 @click.option("--last-name", default="")
-@click.option("--role", "roles", multiple=True, type=click.Choice(ROLES),
-              help="Répétable : --role aidant --role instructeur")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(ROLES),
+    help="Répétable : --role aidant --role instructeur",
+)
 @click.option("--group", "groups", multiple=True, help="Nom exact d'un groupe (répétable).")
 @click.option("--manager", is_flag=True, help="Responsable des groupes donnés.")
 @click.option("--admin-area", "admin_areas", multiple=True, help="Département administré.")
@@ -156,10 +168,16 @@ def user_create(email, first_name, last_name, roles, groups, manager, admin_area
                 _fail(f"Département inconnu : {code!r}")
         try:
             created = await users.create_user(
-                email, first_name=first_name, last_name=last_name,
-                helper="aidant" in roles, instructor="instructeur" in roles,
-                expert="expert" in roles, admin="admin" in roles, admin_areas=admin_areas,
-                groups=group_ids, managed_groups=group_ids if manager else [],
+                email,
+                first_name=first_name,
+                last_name=last_name,
+                helper="aidant" in roles,
+                instructor="instructeur" in roles,
+                expert="expert" in roles,
+                admin="admin" in roles,
+                admin_areas=admin_areas,
+                groups=group_ids,
+                managed_groups=group_ids if manager else [],
             )
         except (users.DomainError, ValidationError) as exc:
             _fail(str(exc))
@@ -185,7 +203,9 @@ def run(host: str, port: int, no_demo: bool) -> None:
 
         catcher = start_catcher(settings.dev_mail_dir)
         env["SMTP_URL"] = f"smtp://127.0.0.1:{catcher.port}"
-    base_url = env.setdefault("BASE_URL", f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}")
+    base_url = env.setdefault(
+        "BASE_URL", f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+    )
     me = [sys.executable, "-m", "app.cli"]
 
     def step(*args: str) -> None:
@@ -202,8 +222,10 @@ def run(host: str, port: int, no_demo: bool) -> None:
     _wait_until_up(f"http://127.0.0.1:{port}/sante")
     click.echo("")
     click.echo(f"Administration+ tourne sur {base_url}")
-    click.echo(f"Connexion : saisissez une adresse de démo sur {base_url}/connexion "
-               f"(par ex. aidant@demo.aplus.localhost),")
+    click.echo(
+        f"Connexion : saisissez une adresse de démo sur {base_url}/connexion "
+        f"(par ex. aidant@demo.aplus.localhost),"
+    )
     if catcher:
         click.echo(f"puis ouvrez le lien reçu dans {base_url}/dev/mails")
     click.echo("Ctrl-C pour tout arrêter.")

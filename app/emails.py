@@ -59,21 +59,22 @@ async def queue_email(
 
 
 async def login_link(email: str, url: str, expires_at: datetime) -> None:
-    await queue_email(
-        "login_link", [email], {"url": url, "expires_at": expires_at}, urgent=True
-    )
+    await queue_email("login_link", [email], {"url": url, "expires_at": expires_at}, urgent=True)
 
 
 async def welcome(email: str, created_by_group: str | None = None) -> None:
     await queue_email(
-        "welcome", [email], {"login_url": get_settings().base_url + "/connexion",
-                             "group_name": created_by_group}
+        "welcome",
+        [email],
+        {"login_url": get_settings().base_url + "/connexion", "group_name": created_by_group},
     )
 
 
 #: Fake contexts for the development preview of each e-mail (/dev/mails/apercu).
 PREVIEWS: dict[str, dict[str, Any]] = {
-    "login_link": {"url": "http://localhost:8000/connexion/lien/exemple",
-                   "expires_at": datetime(2026, 1, 5, 10, 30, tzinfo=PARIS)},
+    "login_link": {
+        "url": "http://localhost:8000/connexion/lien/exemple",
+        "expires_at": datetime(2026, 1, 5, 10, 30, tzinfo=PARIS),
+    },
     "welcome": {"login_url": "http://localhost:8000/connexion", "group_name": "CAF de Paris"},
 }

@@ -46,8 +46,11 @@ def cgu_required(request: Request, exc: CguRequired) -> Response:
 
 def error_page(request: Request, status_code: int) -> Response:
     if request.url.path.startswith("/static/"):
-        return Response(content=TITLES.get(status_code, "Erreur"), status_code=status_code,
-                        media_type=MediaType.TEXT)
+        return Response(
+            content=TITLES.get(status_code, "Erreur"),
+            status_code=status_code,
+            media_type=MediaType.TEXT,
+        )
     return render(
         request,
         "errors/error.html",
@@ -62,8 +65,12 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 def server_error(request: Request, exc: Exception) -> Response:
     # The exception type and route only: messages may carry user input.
-    log.error("unhandled %s on %s", type(exc).__name__, request.scope.get("path_template", "?"),
-              exc_info=exc)
+    log.error(
+        "unhandled %s on %s",
+        type(exc).__name__,
+        request.scope.get("path_template", "?"),
+        exc_info=exc,
+    )
     return error_page(request, 500)
 
 

@@ -31,9 +31,7 @@ class Viewer:
     group_ids: frozenset[UUID] = field(default_factory=frozenset)
     managed_group_ids: frozenset[UUID] = field(default_factory=frozenset)
     # (organisation code or None, area code or None) pairs.
-    area_manager_scopes: frozenset[tuple[str | None, str | None]] = field(
-        default_factory=frozenset
-    )
+    area_manager_scopes: frozenset[tuple[str | None, str | None]] = field(default_factory=frozenset)
     observer_scopes: frozenset[tuple[str | None, str | None]] = field(default_factory=frozenset)
 
     @property
@@ -79,7 +77,6 @@ def route_rule(rule: Rule) -> Rule:
 
 
 # --- rules on the user alone (checked by the route guard) ------------------------------
-
 
 
 @route_rule

@@ -129,8 +129,9 @@ async def run_jobs(job_queue):
     from app.jobs.worker import FUNCTIONS
 
     async def drain() -> None:
-        worker = Worker(job_queue, functions=FUNCTIONS, burst=True, dequeue_timeout=1,
-                        concurrency=1)
+        worker = Worker(
+            job_queue, functions=FUNCTIONS, burst=True, dequeue_timeout=1, concurrency=1
+        )
         await worker.start()
 
     return drain

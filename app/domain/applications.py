@@ -197,7 +197,9 @@ async def add_groups(
         await ApplicationGroup.insert(
             *[
                 ApplicationGroup(
-                    application=application_id, group=g, invited_by=invited_by,
+                    application=application_id,
+                    group=g,
+                    invited_by=invited_by,
                     created_at=clock.now(),
                 )
                 for g in new_groups
@@ -249,9 +251,9 @@ async def create_application(
 ) -> Application:
     """Create a demande: the creator, the ticked groups' instructeurs and colleagues join."""
     if creation_key:
-        existing = await Application.objects().where(
-            Application.creation_key == creation_key
-        ).first()
+        existing = (
+            await Application.objects().where(Application.creation_key == creation_key).first()
+        )
         if existing is not None:
             return existing
     now = created_at or clock.now()
@@ -274,8 +276,12 @@ async def create_application(
     )
     await application.save()
     await Participation(
-        application=application.id, user=creator.id, is_creator=True,
-        group=creator_group, created_at=now, last_seen_at=now,
+        application=application.id,
+        user=creator.id,
+        is_creator=True,
+        group=creator_group,
+        created_at=now,
+        last_seen_at=now,
     ).save()
     await Mandat(
         application=application.id, kind=mandat_kind, obtained_on=mandat_date or now.date()

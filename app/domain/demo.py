@@ -65,7 +65,10 @@ async def seed_demo() -> None:
     for key, name, organisation, areas, description in GROUPS:
         if not await Group.exists().where(Group.name == name):
             await users.create_group(
-                name, organisation=organisation, areas=areas, short_description=description,
+                name,
+                organisation=organisation,
+                areas=areas,
+                short_description=description,
                 public_note="Joindre le numéro d'allocataire si possible." if key == "caf" else "",
                 bal_email=demo_email(f"bal.{key}"),
             )
@@ -75,14 +78,24 @@ async def seed_demo() -> None:
         group_ids = [(await _group(k)).id for k in groups]
         managed_ids = [(await _group(k)).id for k in managed]
         user = await users.create_user(
-            demo_email(local), first_name=first, last_name=last, qualite=qualite,
-            phone="01 23 45 67 89", helper="helper" in roles, instructor="instructor" in roles,
-            expert="expert" in roles, admin="admin" in roles,
+            demo_email(local),
+            first_name=first,
+            last_name=last,
+            qualite=qualite,
+            phone="01 23 45 67 89",
+            helper="helper" in roles,
+            instructor="instructor" in roles,
+            expert="expert" in roles,
+            admin="admin" in roles,
             admin_areas=["75", "93", "974"] if "admin" in roles else [],
-            groups=group_ids, managed_groups=managed_ids, cgu_version=cgu,
+            groups=group_ids,
+            managed_groups=managed_ids,
+            cgu_version=cgu,
         )
         if local == "territoire":
-            await ManagerScope(user=user.id, role="area_manager", organisation="caf", area="75").save()
+            await ManagerScope(
+                user=user.id, role="area_manager", organisation="caf", area="75"
+            ).save()
         if local == "observateur":
             await ManagerScope(user=user.id, role="observer", organisation=None, area=None).save()
     await _seed_applications()
@@ -98,11 +111,16 @@ async def _seed_applications() -> None:
 
     async def make(subject, groups, days_ago, first_name, last_name):
         return await applications.create_application(
-            creator=aidant, creator_group=fs.id, area="75", subject=subject,
-            usager_first_name=first_name, usager_last_name=last_name,
+            creator=aidant,
+            creator_group=fs.id,
+            area="75",
+            subject=subject,
+            usager_first_name=first_name,
+            usager_last_name=last_name,
             usager_birth_date=date(1980, 5, 17),
             description="Situation décrite par l'aidant (données de démonstration).",
-            groups=[g.id for g in groups], created_at=now - timedelta(days=days_ago),
+            groups=[g.id for g in groups],
+            created_at=now - timedelta(days=days_ago),
             usager_fields=[{"code": "caf_id", "value": "1234567"}] if caf in groups else [],
         )
 
@@ -110,16 +128,31 @@ async def _seed_applications() -> None:
     late = await make("Remboursements bloqués après déménagement", [cpam], 9, "Marc", "Nguyen")
     assert late.id
     ongoing = await make("RSA non versé malgré un dossier complet", [caf], 3, "Sofia", "Haddad")
-    await applications.post_answer(ongoing.id, instructor, kind="take_charge",
-                                   body="Je m'en occupe.", author_group=caf.id,
-                                   created_at=now - timedelta(days=2))
+    await applications.post_answer(
+        ongoing.id,
+        instructor,
+        kind="take_charge",
+        body="Je m'en occupe.",
+        author_group=caf.id,
+        created_at=now - timedelta(days=2),
+    )
     processed = await make("Prime d'activité recalculée à tort", [caf], 6, "Paul", "Girard")
-    await applications.post_answer(processed.id, instructor, body="Le droit est rétabli.",
-                                   marks_processed=True, author_group=caf.id,
-                                   created_at=now - timedelta(days=1))
+    await applications.post_answer(
+        processed.id,
+        instructor,
+        body="Le droit est rétabli.",
+        marks_processed=True,
+        author_group=caf.id,
+        created_at=now - timedelta(days=1),
+    )
     archived = await make("Avis d'imposition introuvable", [dgfip], 20, "Nadia", "Benali")
-    await applications.post_answer(archived.id, instructor, body="Document renvoyé.",
-                                   marks_processed=True, created_at=now - timedelta(days=15))
+    await applications.post_answer(
+        archived.id,
+        instructor,
+        body="Document renvoyé.",
+        marks_processed=True,
+        created_at=now - timedelta(days=15),
+    )
     await applications.archive(archived.id, aidant, "oui")
 
 
@@ -130,23 +163,24 @@ async def demo_accounts() -> list[dict]:
         user = await User.objects().where(User.email == demo_email(local)).first()
         if user is None:
             continue
-        memberships = await Membership.select(
-            Membership.group.name, Membership.is_manager
-        ).where(Membership.user == user.id)
+        memberships = await Membership.select(Membership.group.name, Membership.is_manager).where(
+            Membership.user == user.id
+        )
         scopes = await ManagerScope.select(ManagerScope.role).where(ManagerScope.user == user.id)
         roles = [
             label
             for flag, label in (
-                (user.is_helper, "helper"), (user.is_instructor, "instructor"),
+                (user.is_helper, "helper"),
+                (user.is_instructor, "instructor"),
                 (any(m["is_manager"] for m in memberships), "manager"),
                 (any(s["role"] == "area_manager" for s in scopes), "area_manager"),
                 (any(s["role"] == "observer" for s in scopes), "observer"),
-                (user.is_expert, "expert"), (user.is_admin, "admin"),
+                (user.is_expert, "expert"),
+                (user.is_admin, "admin"),
             )
             if flag
         ]
         result.append(
-            {"email": user.email, "roles": roles,
-             "groups": [m["group.name"] for m in memberships]}
+            {"email": user.email, "roles": roles, "groups": [m["group.name"] for m in memberships]}
         )
     return result

@@ -64,9 +64,11 @@ async def create_user(
 
 async def add_member(group_id: UUID, user_id: UUID, *, manager: bool = False) -> None:
     """Put a user in a group (idempotent; upgrades to responsable if asked)."""
-    existing = await Membership.objects().where(
-        (Membership.group == group_id) & (Membership.user == user_id)
-    ).first()
+    existing = (
+        await Membership.objects()
+        .where((Membership.group == group_id) & (Membership.user == user_id))
+        .first()
+    )
     if existing is None:
         await Membership(group=group_id, user=user_id, is_manager=manager).save()
     elif manager and not existing.is_manager:

@@ -41,7 +41,8 @@ async def send_email(ctx: dict, *, outbox_id: str) -> str:
 async def sweep_outbox(ctx: dict) -> int:
     """Re-enqueue e-mails whose jobs gave up or were lost (SMTP down for a long time)."""
     stale = await OutboxEmail.select(OutboxEmail.id).where(
-        OutboxEmail.sent_at.is_null() & (OutboxEmail.created_at < clock.now() - timedelta(minutes=5))
+        OutboxEmail.sent_at.is_null()
+        & (OutboxEmail.created_at < clock.now() - timedelta(minutes=5))
     )
     for row in stale:
         await enqueue("send_email", key=f"mail:{row['id']}", outbox_id=str(row["id"]))

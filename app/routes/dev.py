@@ -46,8 +46,15 @@ def captured_mails() -> list[dict]:
 
 @get("/dev/mails", opt=public())
 async def mail_list(request: Request) -> Template:
-    return render(request, "dev/mails.html", {"mails": captured_mails(), "title": "E-mails capturés",
-                                              "previews": sorted(emails.PREVIEWS)})
+    return render(
+        request,
+        "dev/mails.html",
+        {
+            "mails": captured_mails(),
+            "title": "E-mails capturés",
+            "previews": sorted(emails.PREVIEWS),
+        },
+    )
 
 
 @get("/dev/mails.json", opt=public())
@@ -65,9 +72,11 @@ async def mail_preview(request: Request, event: str) -> Template:
     if event not in emails.PREVIEWS:
         raise NotFoundException()
     subject, text, _html = emails.render_email(event, emails.PREVIEWS[event])
-    return render(request, "dev/preview.html", {"subject": subject, "text": text,
-                                                "links": LINK.findall(text),
-                                                "title": "Aperçu d'e-mail"})
+    return render(
+        request,
+        "dev/preview.html",
+        {"subject": subject, "text": text, "links": LINK.findall(text), "title": "Aperçu d'e-mail"},
+    )
 
 
 router = Router(path="", route_handlers=[mail_list, mail_list_json, mail_preview])

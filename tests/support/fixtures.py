@@ -50,7 +50,7 @@ def login(client):
 
     async def log_in(user) -> Client:
         raw = await sessions.create_session(user.id)
-        client.cookies.set(sessions.SESSION_COOKIE, raw)
+        client.cookies.set(sessions.SESSION_COOKIE, raw, domain="testserver.local")
         return client
 
     return log_in
