@@ -44,7 +44,7 @@ class Settings:
     base_url: str
     # Signs CSRF cookies; required in production.
     secret_key: str
-    # SMTP server as smtp://user:password@host:port (smtps:// for implicit TLS); None: local catcher.
+    # SMTP server: smtp://user:password@host:port (smtps:// for implicit TLS); None: catcher.
     smtp_url: str | None
     # Sender of every e-mail.
     mail_from: str

@@ -115,7 +115,7 @@ async def login_sent(request: Request) -> Template:
 
 @get("/connexion/lien/{token:str}", opt=public())
 async def link_page(request: Request, token: str) -> Template:
-    """Shows a button; only its POST logs in, so mail scanners pre-fetching links consume nothing."""
+    """A button page: only its POST logs in, so mail scanners pre-fetching links consume nothing."""
     check = await login.check_link(token)
     if check.state is not login.LinkState.VALID:
         return _dead_link(request, token, check.state)
