@@ -102,8 +102,13 @@ def worker() -> None:
 
     from app.jobs.worker import make_settings
 
-    # SAQ's worker stops cleanly on SIGINT/SIGTERM by itself.
-    asyncio.run(Worker(**make_settings()).start())
+    async def go():
+        settings = make_settings()
+        await settings["queue"].connect()
+        # SAQ's worker stops cleanly on SIGINT/SIGTERM by itself.
+        await Worker(**settings).start()
+
+    asyncio.run(go())
 
 
 @main.group(help="Données de démonstration.")

@@ -25,7 +25,7 @@ def _server_url() -> str:
         return url
     from app.embedded_db import start_embedded_postgres
 
-    return start_embedded_postgres(ROOT / "var" / "test", stop_on_exit=False)
+    return start_embedded_postgres(ROOT / "var" / "test")
 
 
 def _with_dbname(url: str, name: str) -> str:
