@@ -32,12 +32,8 @@ VIEWERS = {
     ),
     "area_manager": Viewer(id=uuid4(), area_manager_scopes=frozenset({("caf", "75")})),
     "area_manager_all_orgs": Viewer(id=uuid4(), area_manager_scopes=frozenset({(None, "75")})),
-    "area_manager_outside_area": Viewer(
-        id=uuid4(), area_manager_scopes=frozenset({("caf", "13")})
-    ),
-    "area_manager_outside_org": Viewer(
-        id=uuid4(), area_manager_scopes=frozenset({("cpam", "75")})
-    ),
+    "area_manager_outside_area": Viewer(id=uuid4(), area_manager_scopes=frozenset({("caf", "13")})),
+    "area_manager_outside_org": Viewer(id=uuid4(), area_manager_scopes=frozenset({("cpam", "75")})),
     "observer": Viewer(id=uuid4(), observer_scopes=frozenset({(None, None)})),
     "observer_outside": Viewer(id=uuid4(), observer_scopes=frozenset({("caf", "13")})),
     "admin": Viewer(id=uuid4(), is_admin=True, admin_areas=frozenset({"75", "92"})),
@@ -69,24 +65,36 @@ ACTIONS = [
 # Who may do each action on CAF_PARIS; everyone else may not.
 ALLOWED = {
     "can_see_group_members": {
-        "member", "responsable", "area_manager", "area_manager_all_orgs", "observer", "admin",
+        "member",
+        "responsable",
+        "area_manager",
+        "area_manager_all_orgs",
+        "observer",
+        "admin",
     },
     "can_add_member": {"member", "responsable", "area_manager", "area_manager_all_orgs", "admin"},
     "can_deactivate_member": {
-        "member", "responsable", "area_manager", "area_manager_all_orgs", "admin",
+        "member",
+        "responsable",
+        "area_manager",
+        "area_manager_all_orgs",
+        "admin",
     },
     "can_edit_member": {"responsable", "area_manager", "area_manager_all_orgs", "admin"},
     "can_create_accounts": {"responsable", "area_manager", "area_manager_all_orgs", "admin"},
     "can_edit_group_texts": {"responsable", "area_manager", "area_manager_all_orgs", "admin"},
     "can_export_group_users": {
-        "member", "responsable", "area_manager", "area_manager_all_orgs", "observer", "admin",
+        "member",
+        "responsable",
+        "area_manager",
+        "area_manager_all_orgs",
+        "observer",
+        "admin",
     },
     "can_edit_group_structure": {"admin"},
 }
 
-CASES = [
-    (action, role, role in ALLOWED[action]) for action in ACTIONS for role in VIEWERS
-]
+CASES = [(action, role, role in ALLOWED[action]) for action in ACTIONS for role in VIEWERS]
 
 
 @pytest.mark.parametrize(("action", "role", "expected"), CASES)
@@ -102,9 +110,18 @@ def test_group_spanning_several_areas_is_administered_by_an_admin_of_one_of_them
 
 ROUTE_CASES = {
     "can_list_my_groups": {
-        "member", "responsable", "member_of_other_group", "responsable_of_other_group",
-        "area_manager", "area_manager_all_orgs", "area_manager_outside_area",
-        "area_manager_outside_org", "observer", "observer_outside", "admin", "admin_elsewhere",
+        "member",
+        "responsable",
+        "member_of_other_group",
+        "responsable_of_other_group",
+        "area_manager",
+        "area_manager_all_orgs",
+        "area_manager_outside_area",
+        "area_manager_outside_org",
+        "observer",
+        "observer_outside",
+        "admin",
+        "admin_elsewhere",
         "expert",
     },
     "can_manage_users": {"admin", "admin_elsewhere"},
