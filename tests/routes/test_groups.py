@@ -4,7 +4,6 @@ import csv
 import io
 
 from bs4 import BeautifulSoup
-
 from factories import make_application, make_group, make_user
 from openpyxl import load_workbook
 
