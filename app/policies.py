@@ -287,3 +287,24 @@ def visible_groups(viewer: Viewer, *, with_admin_areas: bool = True) -> Any:
     for clause in clauses[1:]:
         where = where | clause
     return where
+
+
+def administered_groups(viewer: Viewer) -> Any:
+    """Where-clause on Group: the groups of the admin's départements (the admin screens)."""
+    from piccolo.columns.combination import WhereRaw
+
+    if not (viewer.is_admin and viewer.admin_areas):
+        return WhereRaw("FALSE")
+    return WhereRaw('"app_group"."areas" && {}::varchar[]', sorted(viewer.admin_areas))
+
+
+def administered_users_sql(viewer: Viewer) -> tuple[str, list[Any]]:
+    """SQL condition on `u` (app_user): users `can_edit_user` lets this admin edit."""
+    if not (viewer.is_admin and viewer.admin_areas):
+        return "FALSE", []
+    return (
+        "(NOT EXISTS (SELECT 1 FROM membership sm WHERE sm.user = u.id)"
+        " OR EXISTS (SELECT 1 FROM membership sm JOIN app_group sg ON sg.id = sm.group"
+        " WHERE sm.user = u.id AND sg.areas && {}::varchar[]))",
+        [sorted(viewer.admin_areas)],
+    )
