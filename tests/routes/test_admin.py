@@ -286,3 +286,26 @@ async def test_import_file_upload_and_missing_columns(client, login):
     assert response.status_code == 200 and "ana@caf.fr" in response.text
     response = await client.post_form("/admin/import", {"csv": "email\na@b.fr\n"})
     assert response.status_code == 422 and "Colonnes manquantes" in _text(response)
+
+
+async def test_admin_pages_render(client, login):
+    admin = await _admin()
+    caf = await make_group()
+    agent = await make_user(helper_in=[caf])
+    await login(admin)
+    for url in (
+        "/admin",
+        "/admin/groupes?q=caf",
+        "/admin/groupes/nouveau",
+        f"/admin/groupes/{caf.id}",
+        f"/admin/utilisateurs?q={agent.email}",
+        f"/admin/utilisateurs/{agent.id}",
+        "/admin/import",
+        "/admin/preinscription",
+    ):
+        response, page = await client.page(url)
+        assert response.status_code == 200, url
+        assert len(page.find_all("h1")) == 1, url
+    _, page = await client.page(f"/admin/utilisateurs/{agent.id}")
+    assert page.find("input", attrs={"name": "is_admin"}) is None
+    assert page.find("input", attrs={"name": "is_expert"}) is None

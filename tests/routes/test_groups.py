@@ -488,3 +488,26 @@ async def test_export_csv_and_xlsx(client, login):
 async def test_pages_need_login(client):
     response = await client.get("/groupes")
     assert response.status_code == 303 and response.headers["location"].startswith("/connexion")
+
+
+async def test_group_pages_have_one_h1_and_unique_ids(client, login):
+    caf, cpam = await make_group(), await make_group(organisation="cpam")
+    boss = await make_user(manager_of=[caf, cpam])
+    await make_user(helper_in=[caf, cpam])
+    await login(boss)
+    for url in (
+        "/groupes",
+        f"/groupes/{caf.id}",
+        f"/groupes/{caf.id}/presentation",
+        f"/groupes/{caf.id}/comptes/nouveaux?lignes=2",
+        f"/groupes/{caf.id}/membres/{boss.id}/edition",
+    ):
+        response, page = await client.page(url)
+        assert response.status_code == 200, url
+        assert len(page.find_all("h1")) == 1, url
+        ids = [tag["id"] for tag in page.find_all(id=True)]
+        assert len(ids) == len(set(ids)), url
+        for field in page.find_all(["input", "select", "textarea"]):
+            if field.get("type") in ("hidden", "submit"):
+                continue
+            assert page.find("label", attrs={"for": field.get("id")}), (url, field)
