@@ -132,3 +132,176 @@ def all_rule_names() -> list[str]:
         for name, value in globals().items()
         if callable(value) and (name.startswith("can_") or name == "is_authenticated")
     )
+
+
+# --- groups and accounts ---
+# A group is anything with `id`, `organisation` (code or None) and `areas` (département codes).
+
+
+def _scope_covers(scopes: frozenset[tuple[str | None, str | None]], group: Any) -> bool:
+    """An (organisation × département) scope covers the group; None means "any"."""
+    areas = set(group.areas or [])
+    return any(
+        (org is None or org == group.organisation) and (area is None or area in areas)
+        for org, area in scopes
+    )
+
+
+def manages_area_of(viewer: Viewer, group: Any) -> bool:
+    """Area manager whose scope covers the group."""
+    return _scope_covers(viewer.area_manager_scopes, group)
+
+
+def observes_area_of(viewer: Viewer, group: Any) -> bool:
+    return _scope_covers(viewer.observer_scopes, group)
+
+
+def administers_area_of(viewer: Viewer, group: Any) -> bool:
+    """Admin whose départements meet the group's."""
+    return viewer.is_admin and bool(viewer.admin_areas & set(group.areas or []))
+
+
+@route_rule
+def can_list_my_groups(viewer: Viewer | None) -> bool:
+    """Any authenticated account has a "Mes groupes" page (empty when in no group)."""
+    return is_authenticated(viewer)
+
+
+def can_see_group_members(viewer: Viewer | None, group: Any) -> bool:
+    """Members, area managers and observers in scope, admins of its départements."""
+    return is_authenticated(viewer) and (
+        is_member_of(viewer, group.id)
+        or manages_area_of(viewer, group)
+        or observes_area_of(viewer, group)
+        or administers_area_of(viewer, group)
+    )
+
+
+def can_add_member(viewer: Viewer | None, group: Any) -> bool:
+    """Any member adds an existing account; observers only read."""
+    return is_authenticated(viewer) and (
+        is_member_of(viewer, group.id)
+        or manages_area_of(viewer, group)
+        or administers_area_of(viewer, group)
+    )
+
+
+def can_deactivate_member(viewer: Viewer | None, group: Any) -> bool:
+    """Deactivating and reactivating a colleague: same people as adding one."""
+    return can_add_member(viewer, group)
+
+
+def can_create_accounts(viewer: Viewer | None, group: Any) -> bool:
+    """Responsables of the group, area managers in scope, admins of its départements."""
+    return is_authenticated(viewer) and (
+        manages_group(viewer, group.id)
+        or manages_area_of(viewer, group)
+        or administers_area_of(viewer, group)
+    )
+
+
+def can_edit_member(viewer: Viewer | None, group: Any) -> bool:
+    """Editing a member's row (name, qualité, roles): the group's responsables and above."""
+    return can_create_accounts(viewer, group)
+
+
+def can_edit_group_texts(viewer: Viewer | None, group: Any) -> bool:
+    """Name, descriptions and BAL: the group's responsables and above."""
+    return can_create_accounts(viewer, group)
+
+
+def can_export_group_users(viewer: Viewer | None, group: Any) -> bool:
+    """The users export lists the groups whose members the viewer may see."""
+    return can_see_group_members(viewer, group)
+
+
+def can_edit_group_structure(viewer: Viewer | None, group: Any) -> bool:
+    """Organisation, départements, network, deletion: admins of the group's départements."""
+    return is_authenticated(viewer) and administers_area_of(viewer, group)
+
+
+def can_create_group_in(viewer: Viewer | None, areas: Any) -> bool:
+    """An admin creates groups only within their own départements."""
+    areas = set(areas or [])
+    return (
+        is_authenticated(viewer) and viewer.is_admin and bool(areas)
+        and areas <= viewer.admin_areas
+    )
+
+
+def can_edit_user(viewer: Viewer | None, user_areas: Any) -> bool:
+    """Admins edit users of groups in their départements (or users in no group yet)."""
+    if not (is_authenticated(viewer) and viewer.is_admin):
+        return False
+    areas = set(user_areas or [])
+    return not areas or bool(viewer.admin_areas & areas)
+
+
+@route_rule
+def can_manage_users(viewer: Viewer | None) -> bool:
+    """The admin screens on groups and users."""
+    return can_use_admin_screens(viewer)
+
+
+@route_rule
+def can_read_events(viewer: Viewer | None) -> bool:
+    """The audit events log (ids only; admins see events of their départements' people)."""
+    return can_use_admin_screens(viewer)
+
+
+def visible_groups(viewer: Viewer, *, with_admin_areas: bool = True) -> Any:
+    """Where-clause on Group: the groups whose members the viewer may see.
+
+    "Mes groupes" leaves the admin départements out (an admin's own groups are enough
+    there); loading a group by id keeps them, so an admin can open any group they administer.
+    """
+    from piccolo.columns.combination import WhereRaw
+
+    from app.tables import Group
+
+    clauses: list[Any] = []
+    if viewer.group_ids:
+        clauses.append(Group.id.is_in(list(viewer.group_ids)))
+    for org, area in viewer.area_manager_scopes | viewer.observer_scopes:
+        parts = []
+        if org is not None:
+            parts.append(Group.organisation == org)
+        if area is not None:
+            parts.append(Group.areas.any(area))
+        if not parts:
+            return WhereRaw("TRUE")
+        clause = parts[0]
+        for part in parts[1:]:
+            clause = clause & part
+        clauses.append(clause)
+    if with_admin_areas and viewer.is_admin and viewer.admin_areas:
+        clauses.append(
+            WhereRaw('"app_group"."areas" && {}::varchar[]', sorted(viewer.admin_areas))
+        )
+    if not clauses:
+        return WhereRaw("FALSE")
+    where = clauses[0]
+    for clause in clauses[1:]:
+        where = where | clause
+    return where
+
+
+def administered_groups(viewer: Viewer) -> Any:
+    """Where-clause on Group: the groups of the admin's départements (the admin screens)."""
+    from piccolo.columns.combination import WhereRaw
+
+    if not (viewer.is_admin and viewer.admin_areas):
+        return WhereRaw("FALSE")
+    return WhereRaw('"app_group"."areas" && {}::varchar[]', sorted(viewer.admin_areas))
+
+
+def administered_users_sql(viewer: Viewer) -> tuple[str, list[Any]]:
+    """SQL condition on `u` (app_user): users `can_edit_user` lets this admin edit."""
+    if not (viewer.is_admin and viewer.admin_areas):
+        return "FALSE", []
+    return (
+        "(NOT EXISTS (SELECT 1 FROM membership sm WHERE sm.user = u.id)"
+        " OR EXISTS (SELECT 1 FROM membership sm JOIN app_group sg ON sg.id = sm.group"
+        " WHERE sm.user = u.id AND sg.areas && {}::varchar[]))",
+        [sorted(viewer.admin_areas)],
+    )

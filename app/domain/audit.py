@@ -37,6 +37,21 @@ class Event(StrEnum):
     APPLICATION_REOPENED = "application_reopened"
     FILE_UPLOADED = "file_uploaded"
     FILE_DOWNLOADED = "file_downloaded"
+    MEMBER_ADDED = "member_added"
+    MEMBER_REMOVED = "member_removed"
+    MEMBER_UPDATED = "member_updated"
+    USER_DISABLED = "user_disabled"
+    USER_REACTIVATED = "user_reactivated"
+    INSTRUCTOR_ACCESS_GRANTED = "instructor_access_granted"
+    GROUP_CREATED = "group_created"
+    GROUP_UPDATED = "group_updated"
+    GROUP_DELETED = "group_deleted"
+    USERS_EXPORTED = "users_exported"
+    USER_UPDATED = "user_updated"
+    USER_EMAIL_CHANGED = "user_email_changed"
+    USER_DELETED = "user_deleted"
+    USER_PREREGISTERED = "user_preregistered"
+    IMPORT_APPLIED = "import_applied"
 
 
 async def record(

@@ -1,0 +1,577 @@
+"""Groups and their members: Mes groupes, inline edits, account creation, group texts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from app import clock, emails
+from app.domain import audit, sessions
+from app.domain.reference import HELPER_ORGANISATIONS
+from app.domain.users import DomainError, add_member, create_user
+from app.domain.validators import ValidationError, normalize_email, normalize_french_phone
+from app.piccolo_conf import DB
+from app.policies import Viewer, visible_groups
+from app.tables import (
+    Application,
+    Group,
+    Membership,
+    Participation,
+    User,
+)
+
+_HELPER_ORGANISATION_CODES = frozenset(o.code for o in HELPER_ORGANISATIONS)
+MAX_NEW_ROWS = 50
+
+# Fields a responsable edits on a member's row (the e-mail is for admins only, spec §5).
+MEMBER_TEXT_FIELDS = ("first_name", "last_name", "qualite", "phone")
+MEMBER_FLAGS = ("is_instructor", "is_manager", "is_collective")
+
+
+# --- loading through the scope --------------------------------------------------------------
+
+
+async def load_visible_group(viewer: Viewer, group_id: UUID) -> Group | None:
+    """The group if the viewer may see it, else None (the route answers 404)."""
+    return await Group.objects().where((Group.id == group_id) & visible_groups(viewer)).first()
+
+
+async def my_groups(viewer: Viewer) -> list[Group]:
+    """Groups of "Mes groupes": mine, and those of my area manager / observer scopes."""
+    return (
+        await Group.objects()
+        .where(visible_groups(viewer, with_admin_areas=False))
+        .order_by(Group.name)
+    )
+
+
+async def group_members(group_ids: Sequence[UUID]) -> dict[UUID, list[dict[str, Any]]]:
+    """Members of each group with how many groups each belongs to (one query)."""
+    result: dict[UUID, list[dict[str, Any]]] = {g: [] for g in group_ids}
+    if not group_ids:
+        return result
+    rows = await Membership.raw(
+        "SELECT m.group AS group_id, m.is_manager, u.id, u.email, u.first_name, u.last_name,"
+        " u.qualite, u.phone, u.is_helper, u.is_instructor, u.is_collective, u.is_admin,"
+        " u.is_expert, u.last_seen_at, u.disabled_at, u.created_at,"
+        " (SELECT count(*) FROM membership o WHERE o.user = u.id) AS groups_count"
+        " FROM membership m JOIN app_user u ON u.id = m.user"
+        " WHERE m.group = ANY({}::uuid[])"
+        " ORDER BY lower(u.last_name), lower(u.first_name), u.email",
+        list(group_ids),
+    )
+    for row in rows:
+        result[row["group_id"]].append(row)
+    return result
+
+
+async def member_row(group_id: UUID, user_id: UUID) -> dict[str, Any] | None:
+    rows = await group_members([group_id])
+    return next((r for r in rows[group_id] if r["id"] == user_id), None)
+
+
+# --- the instructeur's access to the group's open demandes (spec §4.2) -------------------
+
+
+def _open_applications_query() -> str:
+    return (
+        "SELECT DISTINCT ag.application FROM application_group ag"
+        " JOIN application a ON a.id = ag.application"
+        " WHERE ag.group = {} AND a.status <> 'archived'"
+        " AND NOT EXISTS (SELECT 1 FROM participation p"
+        "   WHERE p.application = ag.application AND p.user = {})"
+    )
+
+
+async def open_applications_to_grant(group_id: UUID, user_id: UUID) -> int:
+    """How many open demandes addressed to the group this person would start reading."""
+    return len(await Application.raw(_open_applications_query(), group_id, user_id))
+
+
+async def grant_group_open_applications(
+    group_id: UUID, user_id: UUID, *, invited_by: UUID | None = None
+) -> int:
+    """Make a new instructeur of the group a participant of its open demandes."""
+    rows = await Application.raw(_open_applications_query(), group_id, user_id)
+    if rows:
+        now = clock.now()
+        await Participation.insert(
+            *[
+                Participation(
+                    application=r["application"],
+                    user=user_id,
+                    group=group_id,
+                    invited_by=invited_by,
+                    created_at=now,
+                )
+                for r in rows
+            ]
+        )
+    return len(rows)
+
+
+# --- membership actions ---------------------------------------------------------------------
+
+
+async def _is_last_manager(group_id: UUID, user_id: UUID) -> bool:
+    """The user is a responsable of the group and no other active responsable remains."""
+    rows = await Membership.raw(
+        "SELECT m.user FROM membership m JOIN app_user u ON u.id = m.user"
+        " WHERE m.group = {} AND m.is_manager AND u.disabled_at IS NULL",
+        group_id,
+    )
+    managers = {r["user"] for r in rows}
+    return managers == {user_id}
+
+
+def _last_manager_message(group: Group) -> str:
+    return (
+        f"Impossible : cette personne est le dernier responsable du groupe « {group.name} ». "
+        "Nommez d'abord un autre responsable."
+    )
+
+
+async def add_existing_member(
+    group: Group, email: str, *, actor_id: UUID, confirmed: bool = False, client_address: str = ""
+) -> tuple[User, int | None]:
+    """Add an existing account by e-mail; (user, N) asks to confirm access to N demandes."""
+    address = normalize_email(email)
+    user = await User.objects().where(User.email == address).first()
+    if user is None:
+        raise ValidationError(
+            "Aucun compte n'existe avec cette adresse. Un responsable du groupe peut le créer."
+        )
+    if user.disabled_at is not None:
+        raise ValidationError(
+            "Ce compte est désactivé : l'équipe Administration+ peut le réactiver."
+        )
+    if await Membership.exists().where(
+        (Membership.group == group.id) & (Membership.user == user.id)
+    ):
+        raise ValidationError("Cette personne fait déjà partie du groupe.")
+    if user.is_instructor and not confirmed:
+        count = await open_applications_to_grant(group.id, user.id)
+        if count:
+            return user, count
+    async with DB.transaction():
+        await add_member(group.id, user.id)
+        if user.is_instructor:
+            await grant_group_open_applications(group.id, user.id, invited_by=actor_id)
+        await audit.record(
+            audit.Event.MEMBER_ADDED,
+            actor_id=actor_id,
+            user_id=user.id,
+            group_id=group.id,
+            client_address=client_address,
+        )
+    return user, None
+
+
+async def deactivate_member(
+    group: Group, user_id: UUID, *, actor_id: UUID, client_address: str = ""
+) -> str:
+    """Remove from this group when they have others, else disable the account."""
+    membership = (
+        await Membership.objects()
+        .where((Membership.group == group.id) & (Membership.user == user_id))
+        .first()
+    )
+    if membership is None:
+        raise DomainError("Cette personne ne fait pas partie du groupe.")
+    if user_id == actor_id:
+        raise DomainError("Vous ne pouvez pas vous désactiver vous-même.")
+    user = await User.objects().get(User.id == user_id)
+    if membership.is_manager and await _is_last_manager(group.id, user_id):
+        raise DomainError(_last_manager_message(group))
+    groups_count = await Membership.count().where(Membership.user == user_id)
+    if groups_count > 1:
+        await membership.remove()
+        await audit.record(
+            audit.Event.MEMBER_REMOVED,
+            actor_id=actor_id,
+            user_id=user_id,
+            group_id=group.id,
+            client_address=client_address,
+        )
+        return "removed"
+    if user.is_admin or user.is_expert:
+        raise DomainError(
+            "Ce compte appartient à l'équipe Administration+ : il ne peut pas être désactivé ici."
+        )
+    if user.disabled_at is not None:
+        raise DomainError("Ce compte est déjà désactivé.")
+    await User.update({User.disabled_at: clock.now()}).where(User.id == user_id)
+    await sessions.revoke_all_sessions(user_id)
+    await audit.record(
+        audit.Event.USER_DISABLED,
+        actor_id=actor_id,
+        user_id=user_id,
+        group_id=group.id,
+        client_address=client_address,
+    )
+    return "disabled"
+
+
+async def reactivate_member(
+    group: Group, user_id: UUID, *, actor_id: UUID, client_address: str = ""
+) -> None:
+    """Reactivate a disabled account that is still in this group."""
+    if not await Membership.exists().where(
+        (Membership.group == group.id) & (Membership.user == user_id)
+    ):
+        raise DomainError("Cette personne ne fait pas partie du groupe.")
+    user = await User.objects().get(User.id == user_id)
+    if user.disabled_at is None:
+        raise DomainError("Ce compte est déjà actif.")
+    await User.update({User.disabled_at: None}).where(User.id == user_id)
+    await audit.record(
+        audit.Event.USER_REACTIVATED,
+        actor_id=actor_id,
+        user_id=user_id,
+        group_id=group.id,
+        client_address=client_address,
+    )
+
+
+# --- inline edits by responsables ------------------------------------------------------------
+
+
+@dataclass
+class MemberForm:
+    """A member's row as typed: cleaned values, field errors, and the instructeur step."""
+
+    values: dict[str, Any]
+    errors: dict[str, str] = field(default_factory=dict)
+    # Set when granting the instructeur role needs a confirmation: demandes they would read.
+    confirm_count: int | None = None
+
+
+def _checked(data: dict[str, Any], name: str) -> bool:
+    return str(data.get(name, "")).strip().lower() in {"1", "on", "true", "oui"}
+
+
+def clean_member_fields(data: dict[str, Any], *, prefix: str = "") -> tuple[dict, dict]:
+    """Values and field errors of a member's row (names prefixed for multi-row forms)."""
+    values: dict[str, Any] = {
+        "first_name": " ".join(str(data.get(prefix + "first_name", "")).split()),
+        "last_name": " ".join(str(data.get(prefix + "last_name", "")).split()),
+        "qualite": " ".join(str(data.get(prefix + "qualite", "")).split()),
+        "phone": str(data.get(prefix + "phone", "")).strip(),
+        "is_instructor": _checked(data, prefix + "is_instructor"),
+        "is_manager": _checked(data, prefix + "is_manager"),
+        "is_collective": _checked(data, prefix + "is_collective"),
+    }
+    errors: dict[str, str] = {}
+    for name, limit in (("first_name", 100), ("last_name", 100), ("qualite", 150)):
+        if len(values[name]) > limit:
+            errors[name] = f"Ce champ ne doit pas dépasser {limit} caractères."
+    if values["phone"]:
+        try:
+            values["phone"] = normalize_french_phone(values["phone"])
+        except ValidationError as error:
+            errors["phone"] = str(error)
+    return values, errors
+
+
+async def update_member(
+    group: Group,
+    user_id: UUID,
+    data: dict[str, Any],
+    *,
+    actor_id: UUID,
+    client_address: str = "",
+) -> MemberForm:
+    """Save a member's row; refuses errors, asks to confirm a new instructeur's access."""
+    values, errors = clean_member_fields(data)
+    form = MemberForm(values=values, errors=errors)
+    membership = (
+        await Membership.objects()
+        .where((Membership.group == group.id) & (Membership.user == user_id))
+        .first()
+    )
+    if membership is None:
+        raise DomainError("Cette personne ne fait pas partie du groupe.")
+    user = await User.objects().get(User.id == user_id)
+    if (
+        membership.is_manager
+        and not values["is_manager"]
+        and await _is_last_manager(group.id, user_id)
+    ):
+        form.errors["is_manager"] = _last_manager_message(group)
+    if form.errors:
+        return form
+    granting = values["is_instructor"] and not user.is_instructor
+    if granting and not _checked(data, "confirm_instructor"):
+        count = await open_applications_to_grant(group.id, user_id)
+        if count:
+            form.confirm_count = count
+            return form
+    changed = [
+        name
+        for name in (
+            "first_name",
+            "last_name",
+            "qualite",
+            "phone",
+            "is_instructor",
+            "is_collective",
+        )
+        if getattr(user, name) != values[name]
+    ]
+    async with DB.transaction():
+        if changed:
+            await User.update({getattr(User, name): values[name] for name in changed}).where(
+                User.id == user_id
+            )
+        if membership.is_manager != values["is_manager"]:
+            changed.append("is_manager")
+            await Membership.update({Membership.is_manager: values["is_manager"]}).where(
+                Membership.id == membership.id
+            )
+        if granting:
+            await grant_group_open_applications(group.id, user_id, invited_by=actor_id)
+            await audit.record(
+                audit.Event.INSTRUCTOR_ACCESS_GRANTED,
+                actor_id=actor_id,
+                user_id=user_id,
+                group_id=group.id,
+                client_address=client_address,
+            )
+        if changed:
+            # Which fields changed is all the log could hold: it has no column for it, and
+            # values of personal fields must never be written there.
+            await audit.record(
+                audit.Event.MEMBER_UPDATED,
+                actor_id=actor_id,
+                user_id=user_id,
+                group_id=group.id,
+                client_address=client_address,
+            )
+    return form
+
+
+# --- creating several accounts at once ------------------------------------------------------
+
+NEW_ACCOUNT_FIELDS = (
+    "first_name",
+    "last_name",
+    "qualite",
+    "email",
+    "phone",
+    "is_instructor",
+    "is_manager",
+    "is_collective",
+)
+
+
+@dataclass
+class NewAccountsForm:
+    rows: list[dict[str, Any]]
+    errors: list[dict[str, str]]
+    confirm_count: int | None = None
+    created: list[User] = field(default_factory=list)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(self.errors)
+
+
+def read_new_account_rows(data: dict[str, Any], count: int) -> list[dict[str, Any]]:
+    """Rows `l{i}-<field>` of the multi-row form, as typed."""
+    rows = []
+    for i in range(count):
+        prefix = f"l{i}-"
+        row = {name: str(data.get(prefix + name, "")).strip() for name in NEW_ACCOUNT_FIELDS}
+        for flag in ("is_instructor", "is_manager", "is_collective"):
+            row[flag] = _checked(data, prefix + flag)
+        rows.append(row)
+    return rows
+
+
+def _is_blank(row: dict[str, Any]) -> bool:
+    return not any(row[name] for name in ("first_name", "last_name", "qualite", "email", "phone"))
+
+
+async def create_accounts(
+    group: Group,
+    rows: list[dict[str, Any]],
+    *,
+    actor_id: UUID,
+    confirmed: bool = False,
+    client_address: str = "",
+) -> NewAccountsForm:
+    """All or nothing: every filled row becomes an account in the group, or none does."""
+    form = NewAccountsForm(rows=rows, errors=[{} for _ in rows])
+    seen: dict[str, int] = {}
+    filled = [i for i, row in enumerate(rows) if not _is_blank(row)]
+    if not filled:
+        if rows:
+            form.errors[0]["email"] = "Remplissez au moins une ligne."
+        return form
+    cleaned: dict[int, dict[str, Any]] = {}
+    for i in filled:
+        row = rows[i]
+        values, errors = clean_member_fields(row)
+        try:
+            values["email"] = normalize_email(row["email"])
+        except ValidationError as error:
+            errors["email"] = str(error)
+        else:
+            if values["email"] in seen:
+                line = seen[values["email"]] + 1
+                errors["email"] = f"Cette adresse figure déjà à la ligne {line}."
+            else:
+                seen[values["email"]] = i
+        form.errors[i] = errors
+        cleaned[i] = values
+    if seen:
+        existing = {
+            r["email"] for r in await User.select(User.email).where(User.email.is_in(list(seen)))
+        }
+        for address in existing:
+            form.errors[seen[address]]["email"] = (
+                "Un compte existe déjà avec cette adresse : ajoutez-le au groupe par son e-mail."
+            )
+    if form.has_errors:
+        return form
+    if any(v["is_instructor"] for v in cleaned.values()) and not confirmed:
+        # Nobody exists yet, so every new instructeur would read all the open demandes.
+        rows_ = await Application.raw(
+            "SELECT count(DISTINCT ag.application) AS n FROM application_group ag"
+            " JOIN application a ON a.id = ag.application"
+            " WHERE ag.group = {} AND a.status <> 'archived'",
+            group.id,
+        )
+        if rows_[0]["n"]:
+            form.confirm_count = rows_[0]["n"]
+            return form
+    helper = group.organisation is None or group.organisation in _HELPER_ORGANISATION_CODES
+    async with DB.transaction():
+        for i in filled:
+            values = cleaned[i]
+            user = await create_user(
+                values["email"],
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                qualite=values["qualite"],
+                phone=values["phone"],
+                helper=helper,
+                instructor=values["is_instructor"],
+                collective=values["is_collective"],
+                groups=[group.id],
+                managed_groups=[group.id] if values["is_manager"] else [],
+            )
+            if values["is_instructor"]:
+                await grant_group_open_applications(group.id, user.id, invited_by=actor_id)
+            await audit.record(
+                audit.Event.USER_CREATED,
+                actor_id=actor_id,
+                user_id=user.id,
+                group_id=group.id,
+                client_address=client_address,
+            )
+            form.created.append(user)
+        for user in form.created:
+            await emails.welcome(user.email, group.name)
+    return form
+
+
+# --- the group's texts ----------------------------------------------------------------------
+
+GROUP_TEXT_FIELDS = ("name", "short_description", "public_note", "bal_email")
+
+
+def clean_group_texts(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    values = {
+        "name": " ".join(str(data.get("name", "")).split()),
+        "short_description": " ".join(str(data.get("short_description", "")).split()),
+        "public_note": str(data.get("public_note", "")).strip().replace("\r\n", "\n"),
+        "bal_email": str(data.get("bal_email", "")).strip(),
+    }
+    errors: dict[str, str] = {}
+    if not values["name"]:
+        errors["name"] = "Le nom du groupe est obligatoire."
+    elif len(values["name"]) > 200:
+        errors["name"] = "Le nom du groupe ne doit pas dépasser 200 caractères."
+    if len(values["short_description"]) > 300:
+        errors["short_description"] = "La description courte ne doit pas dépasser 300 caractères."
+    if len(values["public_note"]) > 5000:
+        errors["public_note"] = "La note publique ne doit pas dépasser 5 000 caractères."
+    if values["bal_email"]:
+        try:
+            values["bal_email"] = normalize_email(values["bal_email"])
+        except ValidationError as error:
+            errors["bal_email"] = str(error)
+    else:
+        values["bal_email"] = None
+    return values, errors
+
+
+async def update_group_texts(
+    group: Group, data: dict[str, Any], *, actor_id: UUID, client_address: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    values, errors = clean_group_texts(data)
+    if errors:
+        return values, errors
+    changed = [name for name in GROUP_TEXT_FIELDS if getattr(group, name) != values[name]]
+    if changed:
+        await Group.update({getattr(Group, name): values[name] for name in changed}).where(
+            Group.id == group.id
+        )
+        await audit.record(
+            audit.Event.GROUP_UPDATED,
+            actor_id=actor_id,
+            group_id=group.id,
+            client_address=client_address,
+        )
+    return values, errors
+
+
+# --- exports --------------------------------------------------------------------------------
+
+EXPORT_HEADER = [
+    "Groupe",
+    "Prénom",
+    "Nom",
+    "Qualité",
+    "E-mail",
+    "Téléphone",
+    "Aidant",
+    "Instructeur",
+    "Responsable",
+    "Compte partagé",
+    "Désactivé",
+    "Dernière activité",
+]
+
+
+async def export_rows(groups: Sequence[Group]) -> list[list[Any]]:
+    members = await group_members([g.id for g in groups])
+    out: list[list[Any]] = []
+    for group in groups:
+        for m in members[group.id]:
+            out.append(
+                [
+                    group.name,
+                    m["first_name"],
+                    m["last_name"],
+                    m["qualite"],
+                    m["email"],
+                    m["phone"],
+                    _yes(m["is_helper"]),
+                    _yes(m["is_instructor"]),
+                    _yes(m["is_manager"]),
+                    _yes(m["is_collective"]),
+                    _yes(m["disabled_at"] is not None),
+                    m["last_seen_at"].astimezone(emails.PARIS).strftime("%d/%m/%Y %H:%M")
+                    if m["last_seen_at"]
+                    else "",
+                ]
+            )
+    return out
+
+
+def _yes(flag: bool) -> str:
+    return "oui" if flag else "non"
