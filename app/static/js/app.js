@@ -14,3 +14,12 @@ document.addEventListener("htmx:afterSettle", function (event) {
     target.focus();
   }
 });
+
+// "Imprimer la demande": the print dialog (without JavaScript, Ctrl+P prints the same view).
+document.addEventListener("click", function (event) {
+  var link = event.target.closest ? event.target.closest("[data-aplus-print]") : null;
+  if (link) {
+    event.preventDefault();
+    window.print();
+  }
+});
