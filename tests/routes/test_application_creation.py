@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 from factories import make_group, make_user
-from routes.conftest import VALID_NIR, creation_form, text
+from support.demandes import VALID_NIR, creation_form, text
 
 from app.tables import Application, Attachment, AuditEvent, Mandat, Participation
+
+pytest_plugins = ["support.demandes"]
 
 
 async def test_form_shows_every_field_in_order(client, login, world):

@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 
 from factories import make_application, make_user
-from routes.conftest import text
+from support.demandes import text
 
 from app.domain import applications
 from app.tables import AuditEvent, Participation
+
+pytest_plugins = ["support.demandes"]
 
 
 async def demande(world, **kw):

@@ -1,4 +1,4 @@
-"""A small world for demande route tests: a France Services, a CAF and a CPAM in Paris."""
+"""A small world for demande tests: a France Services, a CAF and a CPAM in Paris, a CAF in 13."""
 
 from __future__ import annotations
 
