@@ -576,6 +576,7 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
             client_address=_address(request),
         )
         await notifications.answer_posted(answer.id)
+    await applications.mark_seen(facts.id, viewer.id)
     await _remember_signature(request, v["signature"])
     return await _answer_page(request, facts.id, "Votre message a été envoyé.", anchor="#fil")
 
