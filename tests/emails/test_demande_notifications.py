@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from support.demandes import creation_form
+from support.demande_forms import creation_form
 
 from app.tables import Application
 

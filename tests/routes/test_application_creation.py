@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from factories import make_group, make_user
-from support.demandes import VALID_NIR, creation_form, text
+from support.demande_forms import VALID_NIR, creation_form, text
 
 from app.tables import Application, Attachment, AuditEvent, Mandat, Participation
 

@@ -6,7 +6,7 @@ import json
 
 from bs4 import BeautifulSoup
 from factories import make_application, make_user
-from support.demandes import text
+from support.demande_forms import text
 
 from app.domain import applications
 from app.tables import Answer, Application, AuditEvent, Participation

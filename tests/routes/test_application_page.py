@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 from factories import make_application, make_user
-from support.demandes import text
+from support.demande_forms import text
 
 from app.domain import applications
 from app.tables import AuditEvent, Participation

@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 import pytest
-from bs4 import BeautifulSoup
 from factories import make_group, make_user
 
-from app.domain.validators import nir_key
-from app.formatting import today
 from app.tables import Group, User
-
-NIR13 = "1850375056001"
-VALID_NIR = NIR13 + f"{nir_key(NIR13):02d}"
 
 
 @dataclass
@@ -55,30 +48,3 @@ async def world(db) -> World:
         cpam_agent=await make_user(instructor_in=[cpam], email="agent@cpam.fr"),
         caf13_agent=await make_user(instructor_in=[caf13], email="agent@caf13.fr"),
     )
-
-
-def creation_form(world: World, **overrides) -> dict:
-    data = {
-        "area": "75",
-        "creator_group": str(world.fs.id),
-        "groups": [str(world.caf.id)],
-        "subject": "Aide au logement suspendue",
-        "usager_first_name": "Élodie",
-        "usager_last_name": "Dupontel",
-        "usager_birth_date": "1985-03-02",
-        "field_caf_id": "1234567",
-        "field_nir": VALID_NIR,
-        "mandat_kind": "paper",
-        "mandat_date": today().isoformat(),
-        "description": "Situation très particulière décrite ici.",
-        "attestation": "1",
-        "creation_key": uuid.uuid4().hex,
-        "action": "create",
-    }
-    data.update(overrides)
-    return {k: v for k, v in data.items() if v is not None}
-
-
-def text(response) -> str:
-    """The visible text of an HTML response (entities decoded, spaces collapsed)."""
-    return " ".join(BeautifulSoup(response.text, "html.parser").get_text(" ").split())
