@@ -263,14 +263,17 @@ def can_invite(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     return can_read_application(viewer, application) and application.is_open
 
 
-def _can_close(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    if not is_authenticated(viewer):
-        return False
-    if administers_area(viewer, application.area):
-        return True
+def is_on_creator_side(viewer: Viewer, application: ApplicationFacts) -> bool:
+    """The creator, or an invited colleague of the creator's group: the aidant's side."""
     return is_creator(viewer, application) or (
         is_invited_on(viewer, application) and is_in_creator_group(viewer, application)
     )
+
+
+def _can_close(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    if not is_authenticated(viewer):
+        return False
+    return is_on_creator_side(viewer, application) or administers_area(viewer, application.area)
 
 
 def can_archive(viewer: Viewer | None, application: ApplicationFacts) -> bool:

@@ -323,11 +323,12 @@ async def post_answer(
     return answer
 
 
-async def archive(application_id: UUID, by: User, usefulness: str) -> None:
-    """Close the demande with the creator's usefulness answer."""
-    await Application.update({Application.usefulness: usefulness}).where(
-        Application.id == application_id
-    )
+async def archive(application_id: UUID, by: User, usefulness: str | None) -> None:
+    """Close the demande with the creator's usefulness answer (None: an admin closing it)."""
+    if usefulness is not None:
+        await Application.update({Application.usefulness: usefulness}).where(
+            Application.id == application_id
+        )
     await post_answer(application_id, by, kind="archive")
 
 

@@ -374,6 +374,7 @@ async def _page_context(
         "add_fields": policies.can_add_usager_fields(viewer, facts),
         "invite": policies.can_invite(viewer, facts),
         "archive": policies.can_archive(viewer, facts),
+        "rate_usefulness": policies.is_on_creator_side(viewer, facts),
         "reopen": policies.can_reopen(viewer, facts),
     }
     context: dict[str, Any] = {
@@ -684,8 +685,12 @@ async def archive_application(request: Request, application_id: FromPath[UUID]) 
     if not policies.can_archive(viewer, facts):
         await _deny(request, facts)
     form = await request.form()
-    usefulness = forms.text(form, "usefulness")
-    if usefulness not in {code for code, _label, _emoji in forms.USEFULNESS}:
+    usefulness: str | None = forms.text(form, "usefulness")
+    # The rating is the aidant's; an admin closing a stalled demande does not give one.
+    rates = policies.is_on_creator_side(viewer, facts)
+    if not rates:
+        usefulness = None
+    elif usefulness not in {code for code, _label, _emoji in forms.USEFULNESS}:
         context = await _page_context(
             request,
             facts,

@@ -160,3 +160,17 @@ async def test_who_may_archive(client, login, world):
     assert (
         await client.post_form(f"/demandes/{application.id}/reouverture", {})
     ).status_code == 303
+
+
+async def test_admin_archives_without_rating(client, login, world):
+    application = await demande(world)
+    admin = await make_user(admin=True, admin_areas=["75"])
+    await login(admin)
+    _, page = await client.page(f"/demandes/{application.id}")
+    assert not page.select("input[name=usefulness]")
+    response = await client.post_form(
+        f"/demandes/{application.id}/archivage", {"usefulness": "non"}
+    )
+    assert response.status_code == 303
+    row = await Application.objects().first()
+    assert (row.status, row.usefulness) == ("archived", None)
