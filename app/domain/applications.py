@@ -437,9 +437,11 @@ async def load_demande(application_id: UUID) -> DemandeView:
         " WHERE t.application = {} ORDER BY t.created_at, t.id",
         application_id,
     )
-    attachments = await Attachment.select().where(
-        Attachment.application == application_id
-    ).order_by(Attachment.created_at)
+    attachments = (
+        await Attachment.select()
+        .where(Attachment.application == application_id)
+        .order_by(Attachment.created_at)
+    )
     invited_users: set[UUID] = set()
     invited_groups: set[UUID] = set()
     for answer in answers:
@@ -516,9 +518,7 @@ async def invite(
         signature=signature,
         invited={"users": [str(u) for u in user_ids], "groups": [str(g) for g in group_ids]},
     )
-    added_users = await add_users(
-        application_id, user_ids, invited_by=by.id, via_answer=answer.id
-    )
+    added_users = await add_users(application_id, user_ids, invited_by=by.id, via_answer=answer.id)
     added_by_group = await add_groups(
         application_id, group_ids, invited_by=by.id, via_answer=answer.id
     )
@@ -551,7 +551,9 @@ async def grant_open_applications_to_new_instructor(group_id: UUID, user_id: UUI
 
 async def load_participation_group(application_id: UUID, user_id: UUID) -> UUID | None:
     """The group through which a user is on a demande, if any."""
-    row = await Participation.select(Participation.group).where(
-        (Participation.application == application_id) & (Participation.user == user_id)
-    ).first()
+    row = (
+        await Participation.select(Participation.group)
+        .where((Participation.application == application_id) & (Participation.user == user_id))
+        .first()
+    )
     return row["group"] if row else None

@@ -236,3 +236,6 @@ async def test_collective_account_must_sign(client, login, world):
     )
     assert response.status_code == 303
     assert (await Application.objects().first()).signature == "Léa Roux, accueil"
+    # Remembered for the session: the next form is signed already.
+    _, page = await client.page("/demandes/nouvelle")
+    assert page.select_one("#signature")["value"] == "Léa Roux, accueil"
