@@ -11,6 +11,7 @@ import secrets
 from typing import Any
 from uuid import UUID
 
+from asyncpg.exceptions import UniqueViolationError
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException, PermissionDeniedException
@@ -231,11 +232,14 @@ async def create_application(request: Request) -> Response:
         )
 
     key = forms.text(form, "creation_key")[:64]
+    foreign_key = False
     if key:
         existing = await applications.find_by_creation_key(key)
         if existing is not None and existing.creator == viewer.id:
             # A double submission: the first one created the demande.
             return redirect(f"/demandes/{existing.id}", "Votre demande a été envoyée.")
+        # Someone else's key (forged): never let it lead to their demande.
+        foreign_key = existing is not None
 
     my_groups = await applications.groups_by_ids(viewer.group_ids)
     colleagues = await applications.colleagues_of(viewer.id, viewer.group_ids, helpers_only=True)
@@ -257,7 +261,24 @@ async def create_application(request: Request) -> Response:
         )
 
     c = checked.cleaned
+    if foreign_key:
+        c["creation_key"] = None
     creator = await _acting_user(viewer)
+    try:
+        application = await _create(request, c, creator, checked_files)
+    except UniqueViolationError:
+        # Two clicks raced past the check above: the other request created the demande.
+        existing = await applications.find_by_creation_key(c["creation_key"] or "")
+        if existing is None or existing.creator != viewer.id:
+            raise
+        application = existing
+    await _remember_signature(request, c["signature"])
+    return redirect(f"/demandes/{application.id}", "Votre demande a été envoyée.")
+
+
+async def _create(request: Request, c: dict, creator: User, checked_files) -> Any:
+    """The demande, its files, its audit event and its e-mails: all or nothing."""
+    viewer = _viewer(request)
     async with DB.transaction():
         application = await applications.create_application(
             creator=creator,
@@ -284,8 +305,7 @@ async def create_application(request: Request) -> Response:
             client_address=_address(request),
         )
         await notifications.application_created(application.id)
-    await _remember_signature(request, c["signature"])
-    return redirect(f"/demandes/{application.id}", "Votre demande a été envoyée.")
+    return application
 
 
 def _raw_values(form: Any) -> dict:

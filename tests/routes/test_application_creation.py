@@ -239,3 +239,20 @@ async def test_collective_account_must_sign(client, login, world):
     # Remembered for the session: the next form is signed already.
     _, page = await client.page("/demandes/nouvelle")
     assert page.select_one("#signature")["value"] == "Léa Roux, accueil"
+
+
+async def test_a_forged_key_of_someone_else_creates_a_new_demande(client, login, world):
+    await login(world.aidant)
+    form = creation_form(world)
+    await client.post_form("/demandes/nouvelle", form)
+    await login(world.colleague)
+    response = await client.post_form(
+        "/demandes/nouvelle", creation_form(world, creation_key=form["creation_key"])
+    )
+    assert response.status_code == 303
+    rows = await Application.select(Application.id, Application.creator)
+    assert {r["creator"] for r in rows} == {world.aidant.id, world.colleague.id}
+    assert (
+        response.headers["location"]
+        == f"/demandes/{next(r['id'] for r in rows if r['creator'] == world.colleague.id)}"
+    )
