@@ -78,3 +78,45 @@ PREVIEWS: dict[str, dict[str, Any]] = {
     },
     "welcome": {"login_url": "http://localhost:8000/connexion", "group_name": "CAF de Paris"},
 }
+
+
+# --- demandes (spec §6): a link, never the subject, the usager or a message -----------------
+
+
+async def new_application(email: str, url: str) -> None:
+    await queue_email("new_application", [email], {"url": url})
+
+
+async def new_answer(email: str, url: str) -> None:
+    await queue_email("new_answer", [email], {"url": url})
+
+
+async def invitation(email: str, url: str) -> None:
+    await queue_email("invitation", [email], {"url": url})
+
+
+async def demande_bal(
+    event: str, email: str, url: str, *, group_name: str, members: list[str]
+) -> None:
+    """A group's shared mailbox: the link, and who in the group can open the demande."""
+    await queue_email(event, [email], {"url": url, "group_name": group_name, "members": members})
+
+
+_DEMANDE_URL = "http://localhost:8000/demandes/00000000-0000-0000-0000-000000000000"
+PREVIEWS.update(
+    {
+        "new_application": {"url": _DEMANDE_URL},
+        "new_answer": {"url": _DEMANDE_URL},
+        "invitation": {"url": _DEMANDE_URL},
+        "new_application_bal": {
+            "url": _DEMANDE_URL,
+            "group_name": "CAF de Paris",
+            "members": ["Chloé Bernard", "Hugo Moreau"],
+        },
+        "new_answer_bal": {
+            "url": _DEMANDE_URL,
+            "group_name": "CAF de Paris",
+            "members": ["Chloé Bernard", "Hugo Moreau"],
+        },
+    }
+)

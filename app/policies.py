@@ -305,3 +305,226 @@ def administered_users_sql(viewer: Viewer) -> tuple[str, list[Any]]:
         " WHERE sm.user = u.id AND sg.areas && {}::varchar[]))",
         [sorted(viewer.admin_areas)],
     )
+
+# --- demandes ---------------------------------------------------------------------------
+# Spec §3: content is visible only to the creator and to the people invited on the demande.
+# Being in the creator's group opens nothing by itself; admins get an anonymised view of the
+# demandes of their départements; experts read only while the demande is open.
+
+
+@dataclass(frozen=True)
+class ApplicationFacts:
+    """What the demande rules need to know about one demande."""
+
+    id: UUID
+    creator_id: UUID
+    creator_group_id: UUID | None
+    area: str
+    status: str
+    # Everyone with a participation: the creator and the invited.
+    participant_ids: frozenset[UUID] = field(default_factory=frozenset)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != "archived"
+
+
+def is_creator(viewer: Viewer, application: ApplicationFacts) -> bool:
+    return viewer.id == application.creator_id
+
+
+def is_participant(viewer: Viewer, application: ApplicationFacts) -> bool:
+    return is_creator(viewer, application) or viewer.id in application.participant_ids
+
+
+def is_invited_on(viewer: Viewer, application: ApplicationFacts) -> bool:
+    return not is_creator(viewer, application) and viewer.id in application.participant_ids
+
+
+def is_in_creator_group(viewer: Viewer, application: ApplicationFacts) -> bool:
+    return application.creator_group_id is not None and is_member_of(
+        viewer, application.creator_group_id
+    )
+
+
+def administers_area(viewer: Viewer, area: str) -> bool:
+    return viewer.is_admin and area in viewer.admin_areas
+
+
+def can_read_application(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Content (usager, description, thread, files list): creator and invited people."""
+    if not is_authenticated(viewer):
+        return False
+    if is_creator(viewer, application):
+        return True
+    if not is_invited_on(viewer, application):
+        return False
+    # An expert is brought in to unblock a demande, not to keep reading it afterwards.
+    if viewer.is_expert and not application.is_open:
+        return False
+    return True
+
+
+def can_read_application_anonymised(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Admins of the demande's département, when not personally on it: lengths, no content."""
+    return (
+        is_authenticated(viewer)
+        and administers_area(viewer, application.area)
+        and not can_read_application(viewer, application)
+    )
+
+
+def can_read_private_answers(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """The "réservé aux instructeurs" discussion: invited instructeurs and experts."""
+    return (
+        can_read_application(viewer, application)
+        and is_invited_on(viewer, application)
+        and (viewer.is_instructor or viewer.is_expert)
+    )
+
+
+def can_read_answer(viewer: Viewer | None, application: ApplicationFacts, visibility: str) -> bool:
+    """A thread entry: public ones for whoever reads the demande, private ones for instructeurs."""
+    if visibility == "public":
+        return can_read_application(viewer, application)
+    return can_read_private_answers(viewer, application)
+
+
+def can_download_file(
+    viewer: Viewer | None, application: ApplicationFacts, visibility: str = "public"
+) -> bool:
+    """Creator, invited aidants and instructeurs; never experts or admins (spec §3)."""
+    if not can_read_answer(viewer, application, visibility):
+        return False
+    if is_creator(viewer, application):
+        return True
+    return not (viewer.is_expert or viewer.is_admin)
+
+
+def can_answer(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Whoever reads the content; once archived, only the creator (which reopens it)."""
+    return can_read_application(viewer, application) and (
+        application.is_open or is_creator(viewer, application)
+    )
+
+
+def can_use_instructor_options(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Quick replies, "traitée", "procédure standard": invited instructeurs."""
+    return (
+        can_answer(viewer, application)
+        and is_invited_on(viewer, application)
+        and viewer.is_instructor
+    )
+
+
+def can_post_private_answer(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Private answers ("réservé aux instructeurs"): invited instructeurs, and experts."""
+    return can_answer(viewer, application) and can_read_private_answers(viewer, application)
+
+
+def can_add_usager_fields(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Corrections to the usager box come from the creator, as a message."""
+    return can_answer(viewer, application) and is_creator(viewer, application)
+
+
+def can_invite(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Anyone who reads an open demande may bring colleagues or groups in."""
+    return can_read_application(viewer, application) and application.is_open
+
+
+def is_on_creator_side(viewer: Viewer, application: ApplicationFacts) -> bool:
+    """The creator, or an invited colleague of the creator's group: the aidant's side."""
+    return is_creator(viewer, application) or (
+        is_invited_on(viewer, application) and is_in_creator_group(viewer, application)
+    )
+
+
+def _can_close(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    if not is_authenticated(viewer):
+        return False
+    return is_on_creator_side(viewer, application) or administers_area(viewer, application.area)
+
+
+def can_archive(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """The creator, colleagues of the creator's group who were invited, and admins."""
+    return application.is_open and _can_close(viewer, application)
+
+
+def can_reopen(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    return not application.is_open and _can_close(viewer, application)
+
+
+# Query scopes of demandes. Loading goes through participations (an index on the viewer), so
+# a demande id outside the scope answers 404 and leaks nothing.
+
+
+def visible_applications_condition(viewer: Viewer):
+    """Piccolo where-clause: the demandes whose content the viewer may be shown (or anonymised)."""
+    from app.tables import Application, Participation
+
+    mine = Application.id.is_in(
+        Participation.select(Participation.application).where(Participation.user == viewer.id)
+    )
+    if viewer.is_expert:
+        # Experts keep their participation after archiving but lose the content.
+        mine = mine & (Application.status != "archived") | (Application.creator == viewer.id)
+    if viewer.is_admin and viewer.admin_areas:
+        return mine | Application.area.is_in(sorted(viewer.admin_areas))
+    return mine
+
+
+def visible_applications_query(viewer: Viewer):
+    """The demandes the viewer may open, as a Piccolo objects() query to refine."""
+    from app.tables import Application
+
+    return Application.objects().where(visible_applications_condition(viewer))
+
+
+async def application_facts(application_id: UUID) -> ApplicationFacts | None:
+    """The facts of one demande (one query), or None when it does not exist."""
+    from app.tables import Application
+
+    rows = await Application.raw(
+        "SELECT a.id, a.creator, a.creator_group, a.area, a.status,"
+        " COALESCE(array_agg(p.user) FILTER (WHERE p.user IS NOT NULL), ARRAY[]::uuid[])"
+        " AS participants"
+        " FROM application a LEFT JOIN participation p ON p.application = a.id"
+        " WHERE a.id = {} GROUP BY a.id",
+        application_id,
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return ApplicationFacts(
+        id=row["id"],
+        creator_id=row["creator"],
+        creator_group_id=row["creator_group"],
+        area=row["area"],
+        status=row["status"],
+        participant_ids=frozenset(row["participants"]),
+    )
+
+
+async def load_application_for(
+    viewer: Viewer, application_id: UUID, *, client_address: str = ""
+) -> ApplicationFacts:
+    """The facts of a demande the viewer may open (content or anonymised), else a 404.
+
+    The refusal is written to the audit log (ids only) and looks exactly like a missing id.
+    """
+    from litestar.exceptions import NotFoundException
+
+    from app.domain import audit
+
+    facts = await application_facts(application_id)
+    if facts is None or not (
+        can_read_application(viewer, facts) or can_read_application_anonymised(viewer, facts)
+    ):
+        await audit.record(
+            audit.Event.NOT_FOUND_IN_SCOPE,
+            actor_id=viewer.id,
+            application_id=application_id,
+            client_address=client_address,
+        )
+        raise NotFoundException()
+    return facts

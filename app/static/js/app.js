@@ -14,3 +14,18 @@ document.addEventListener("htmx:afterSettle", function (event) {
     target.focus();
   }
 });
+
+// "Imprimer la demande": the print dialog (without JavaScript, Ctrl+P prints the same view).
+function aplusShowPrintButtons() {
+  var wrappers = document.querySelectorAll("[data-aplus-print-wrapper]");
+  for (var i = 0; i < wrappers.length; i++) { wrappers[i].hidden = false; }
+}
+document.addEventListener("DOMContentLoaded", aplusShowPrintButtons);
+document.addEventListener("htmx:afterSettle", aplusShowPrintButtons);
+document.addEventListener("click", function (event) {
+  var link = event.target.closest ? event.target.closest("[data-aplus-print]") : null;
+  if (link) {
+    event.preventDefault();
+    window.print();
+  }
+});

@@ -1,0 +1,214 @@
+"""Reading and checking the demande forms: values kept for re-display, French errors per field."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+from uuid import UUID
+
+from app.domain import reference, validators
+from app.domain.validators import ValidationError
+from app.formatting import today
+
+DESCRIPTION_MAX = 10_000
+MESSAGE_MAX = 10_000
+FREE_FIELD_MAX = 300
+MANDAT_KINDS = (
+    ("paper", "Mandat papier signé par l'usager"),
+    ("sms", "Accord de l'usager par SMS"),
+    ("phone", "Accord de l'usager par téléphone"),
+)
+USEFULNESS = (
+    ("oui", "Oui", "😊"),
+    ("ne_sait_pas", "Je ne sais pas", "😐"),
+    ("non", "Non", "☹"),
+)
+_FIELD_VALIDATORS = {
+    "nir": validators.validate_nir,
+    "caf_id": validators.validate_caf_id,
+    "numero_fiscal": validators.validate_numero_fiscal,
+    "telephone": validators.normalize_french_phone,
+}
+_DATE_FR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+class FormData(Protocol):
+    def get(self, key: str, default: Any = None) -> Any: ...
+    def getall(self, key: str, default: Any = ...) -> list[Any]: ...
+
+
+@dataclass
+class Checked:
+    """What a form said: raw values to show again, errors per field, cleaned values."""
+
+    values: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    cleaned: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def uuids(form: FormData, name: str) -> list[UUID]:
+    """Ticked ids; anything that is not a UUID is dropped (it cannot match a real row)."""
+    result = []
+    for raw in form.getall(name, []):
+        try:
+            result.append(UUID(str(raw)))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(result))
+
+
+def parse_date(raw: str, *, label: str) -> date:
+    """ISO dates from date inputs; "jj/mm/aaaa" from browsers without a date picker."""
+    match = _DATE_FR.match(raw)
+    try:
+        if match:
+            day, month, year = (int(x) for x in match.groups())
+            return date(year, month, day)
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationError(f"{label} n'est pas une date valide (format jj/mm/aaaa).") from None
+
+
+def check_usager_field(code: str, raw: str) -> str:
+    validate = _FIELD_VALIDATORS.get(code)
+    if validate is not None:
+        return validate(raw)
+    value = " ".join(raw.split())
+    if len(value) > FREE_FIELD_MAX:
+        raise ValidationError(f"Ce champ ne doit pas dépasser {FREE_FIELD_MAX} caractères.")
+    return value
+
+
+def check_new_application(
+    form: FormData,
+    *,
+    picker_groups: list[dict],
+    creator_group_ids: list[UUID],
+    colleague_ids: set[UUID],
+    is_collective: bool,
+) -> Checked:
+    """Spec §4.1, every field; errors are keyed by the field's name."""
+    c = Checked()
+    v, errors, cleaned = c.values, c.errors, c.cleaned
+
+    v["area"] = text(form, "area")
+    try:
+        cleaned["area"] = reference.departement(v["area"]).code
+    except KeyError:
+        errors["area"] = "Choisissez le territoire de l'usager."
+
+    v["creator_group"] = text(form, "creator_group")
+    cleaned["creator_group"] = None
+    if creator_group_ids:
+        chosen = next((g for g in creator_group_ids if str(g) == v["creator_group"]), None)
+        if chosen is None and len(creator_group_ids) == 1:
+            chosen = creator_group_ids[0]
+        if chosen is None:
+            errors["creator_group"] = "Choisissez votre structure."
+        cleaned["creator_group"] = chosen
+
+    v["category"] = text(form, "category")
+    v["groups"] = [str(g) for g in uuids(form, "groups")]
+    addressable = {g["id"]: g for g in picker_groups}
+    ticked = [addressable[g] for g in uuids(form, "groups") if g in addressable]
+    cleaned["groups"] = [g["id"] for g in ticked]
+    if not ticked:
+        errors["groups"] = "Cochez au moins un organisme de ce territoire."
+
+    v["subject"] = form.get("subject") or ""
+    try:
+        cleaned["subject"] = validators.validate_subject(v["subject"])
+    except ValidationError as exc:
+        errors["subject"] = str(exc)
+
+    for name, label in (
+        ("usager_first_name", "Le prénom de l'usager"),
+        ("usager_last_name", "Le nom de l'usager"),
+    ):
+        v[name] = text(form, name)
+        cleaned[name] = " ".join(v[name].split())
+        if not cleaned[name]:
+            errors[name] = f"{label} est obligatoire."
+        elif len(cleaned[name]) > 100:
+            errors[name] = f"{label} ne doit pas dépasser 100 caractères."
+
+    v["usager_birth_date"] = text(form, "usager_birth_date")
+    if not v["usager_birth_date"]:
+        errors["usager_birth_date"] = "La date de naissance de l'usager est obligatoire."
+    else:
+        try:
+            birth = parse_date(v["usager_birth_date"], label="La date de naissance")
+            if birth > today() or birth.year < 1900:
+                raise ValidationError("La date de naissance n'est pas plausible.")
+            cleaned["usager_birth_date"] = birth
+        except ValidationError as exc:
+            errors["usager_birth_date"] = str(exc)
+
+    # Which ticked organisations demand each field, to say why it is required.
+    required_by: dict[str, set[str]] = {}
+    for group in ticked:
+        for code in reference.required_usager_fields(
+            [group["organisation"]] if group["organisation"] else []
+        ):
+            required_by.setdefault(code, set()).add(group["organisation_name"])
+    cleaned["usager_fields"] = []
+    for code, label in reference.USAGER_OPTIONAL_FIELDS:
+        name = f"field_{code}"
+        v[name] = text(form, name)
+        if not v[name]:
+            if code in required_by:
+                organisations = ", ".join(sorted(required_by[code]))
+                errors[name] = f"{label} : obligatoire pour {organisations}."
+            continue
+        try:
+            value = check_usager_field(code, v[name])
+            cleaned["usager_fields"].append({"code": code, "value": value})
+        except ValidationError as exc:
+            errors[name] = str(exc)
+
+    v["mandat_kind"] = text(form, "mandat_kind")
+    if v["mandat_kind"] not in dict(MANDAT_KINDS):
+        errors["mandat_kind"] = "Indiquez comment l'usager a donné son autorisation."
+    cleaned["mandat_kind"] = v["mandat_kind"]
+    v["mandat_date"] = text(form, "mandat_date")
+    try:
+        obtained = parse_date(v["mandat_date"], label="La date de l'autorisation")
+        if obtained > today():
+            raise ValidationError("La date de l'autorisation ne peut pas être dans le futur.")
+        cleaned["mandat_date"] = obtained
+    except ValidationError as exc:
+        errors["mandat_date"] = str(exc)
+
+    v["description"] = form.get("description") or ""
+    cleaned["description"] = v["description"].strip()
+    if not cleaned["description"]:
+        errors["description"] = "Décrivez la situation de l'usager."
+    elif len(cleaned["description"]) > DESCRIPTION_MAX:
+        errors["description"] = f"La description ne doit pas dépasser {DESCRIPTION_MAX} caractères."
+
+    v["colleagues"] = [str(u) for u in uuids(form, "colleagues")]
+    cleaned["colleagues"] = [u for u in uuids(form, "colleagues") if u in colleague_ids]
+
+    v["signature"] = text(form, "signature")
+    cleaned["signature"] = v["signature"][:300]
+    if is_collective and not cleaned["signature"]:
+        errors["signature"] = "Ce compte est partagé : signez avec vos prénom, nom et service."
+
+    v["attestation"] = bool(form.get("attestation"))
+    if not v["attestation"]:
+        errors["attestation"] = "Cochez cette case pour attester avoir recueilli l'autorisation."
+
+    v["creation_key"] = text(form, "creation_key")[:64]
+    cleaned["creation_key"] = v["creation_key"] or None
+    return c

@@ -1,0 +1,212 @@
+"""Attached files: checked on their content, encrypted at rest, read back for download.
+
+Each file is stored as `FILES_DIR/<attachment id>`: a 12-byte nonce followed by the AES-GCM
+ciphertext. The attachment id and key id are the associated data, so a file copied onto
+another row's name fails to decrypt instead of being served under the wrong demande.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+from uuid import UUID
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from app import clock
+from app.domain.validators import ValidationError
+from app.settings import get_settings
+from app.tables import Attachment
+
+NONCE_BYTES = 12
+
+# content type -> (extensions, the first being the one added when the name has none of them).
+ALLOWED_TYPES: dict[str, tuple[str, ...]] = {
+    "application/pdf": (".pdf",),
+    "image/png": (".png",),
+    "image/jpeg": (".jpg", ".jpeg"),
+    "image/gif": (".gif",),
+    "image/webp": (".webp",),
+    "image/heic": (".heic", ".heif"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (".docx",),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (".xlsx",),
+    "application/vnd.oasis.opendocument.text": (".odt",),
+    "application/vnd.oasis.opendocument.spreadsheet": (".ods",),
+    "text/plain": (".txt", ".csv"),
+}
+ACCEPTED_LABEL = (
+    "PDF, images (JPEG, PNG, GIF, WEBP, HEIC), documents Word, Excel ou LibreOffice "
+    "(DOCX, XLSX, ODT, ODS) et texte (TXT, CSV)"
+)
+# For the file input's `accept` attribute: a hint for the picker, never trusted.
+ACCEPT_ATTRIBUTE = ",".join(ext for exts in ALLOWED_TYPES.values() for ext in exts)
+
+_HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_ODF_TYPES = {
+    b"application/vnd.oasis.opendocument.text",
+    b"application/vnd.oasis.opendocument.spreadsheet",
+}
+_TEXT_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _sniff_zip(data: bytes) -> str | None:
+    """Office Open XML and OpenDocument files are zips; tell them apart by their manifest."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = set(archive.namelist())
+        if "mimetype" in names:
+            mimetype = archive.read("mimetype").strip()
+            return mimetype.decode() if mimetype in _ODF_TYPES else None
+        if "[Content_Types].xml" not in names:
+            return None
+        # Macros run code on the reader's machine: macro-enabled documents are refused.
+        if any(name.lower().endswith("vbaproject.bin") for name in names):
+            return None
+        manifest = archive.read("[Content_Types].xml")
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
+        return None
+    if b"macroEnabled" in manifest:
+        return None
+    if "word/document.xml" in names:
+        return "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    if "xl/workbook.xml" in names:
+        return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return None
+
+
+def _is_text(data: bytes) -> bool:
+    if _TEXT_CONTROL.search(data):
+        return False
+    for encoding in ("utf-8", "cp1252"):
+        try:
+            data.decode(encoding)
+            return True
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def sniff(data: bytes) -> str | None:
+    """The allowed content type these bytes really are, or None. The name is never trusted."""
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        return "image/heic"
+    if data.startswith(b"PK\x03\x04"):
+        return _sniff_zip(data)
+    if data and _is_text(data):
+        return "text/plain"
+    return None
+
+
+def clean_filename(name: str, content_type: str) -> str:
+    """A displayable name without path or control characters, with an extension that fits."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C").strip(" .")
+    stem, dot, ext = name.rpartition(".")
+    extensions = ALLOWED_TYPES[content_type]
+    if not dot or f".{ext.lower()}" not in extensions:
+        stem = name
+        ext = extensions[0][1:]
+    stem = (stem or "fichier")[:150]
+    return f"{stem}.{ext.lower()}"
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def check_file(filename: str, data: bytes) -> CheckedFile:
+    """Size and type checks, with the French message shown next to the file field."""
+    shown = clean_filename(filename, "text/plain").rsplit(".", 1)[0] if filename else "fichier"
+    limit = get_settings().max_file_bytes
+    if len(data) > limit:
+        raise ValidationError(
+            f"Le fichier « {shown} » dépasse la taille autorisée "
+            f"({limit // (1024 * 1024)} Mo par fichier)."
+        )
+    if not data:
+        raise ValidationError(f"Le fichier « {shown} » est vide.")
+    content_type = sniff(data)
+    if content_type is None:
+        raise ValidationError(
+            f"Le type du fichier « {shown} » n'est pas accepté. Formats acceptés : "
+            f"{ACCEPTED_LABEL}."
+        )
+    return CheckedFile(clean_filename(filename, content_type), content_type, data)
+
+
+def _path(attachment_id: UUID) -> Path:
+    return get_settings().files_dir / str(attachment_id)
+
+
+def _aad(attachment_id: UUID, key_id: str) -> bytes:
+    return f"{attachment_id}:{key_id}".encode()
+
+
+async def store(
+    checked: CheckedFile,
+    *,
+    application_id: UUID,
+    uploader_id: UUID,
+    answer_id: UUID | None = None,
+) -> Attachment:
+    """Encrypt the file with the current key, write it, and record its row."""
+    key_id, key = get_settings().file_keys[0]
+    attachment_id = uuid.uuid4()
+    nonce = os.urandom(NONCE_BYTES)
+    sealed = AESGCM(key).encrypt(nonce, checked.data, _aad(attachment_id, key_id))
+    path = _path(attachment_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(nonce + sealed)
+    attachment = Attachment(
+        id=attachment_id,
+        application=application_id,
+        answer=answer_id,
+        uploader=uploader_id,
+        filename=checked.filename,
+        content_type=checked.content_type,
+        size=len(checked.data),
+        key_id=key_id,
+        created_at=clock.now(),
+    )
+    await attachment.save()
+    return attachment
+
+
+def read(attachment_id: UUID, key_id: str) -> bytes:
+    """Decrypt a stored file with the key that encrypted it."""
+    keys = dict(get_settings().file_keys)
+    raw = _path(attachment_id).read_bytes()
+    nonce, sealed = raw[:NONCE_BYTES], raw[NONCE_BYTES:]
+    return AESGCM(keys[key_id]).decrypt(nonce, sealed, _aad(attachment_id, key_id))
+
+
+def content_disposition(filename: str) -> str:
+    """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266)."""
+    ascii_name = (
+        unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode() or "fichier"
+    )
+    ascii_name = re.sub(r"[^A-Za-z0-9._ -]", "_", ascii_name)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"

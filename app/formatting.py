@@ -1,0 +1,48 @@
+"""Dates, ages and sizes as French readers expect them (Europe/Paris), for pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from app import clock
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def today() -> date:
+    """Today in France: a consent given at 00:30 in Paris is not dated the day before."""
+    return clock.now().astimezone(PARIS).date()
+
+
+def date_fr(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(PARIS)
+    return value.strftime("%d/%m/%Y")
+
+
+def datetime_fr(value: datetime | None) -> str:
+    if value is None:
+        return ""
+    local = value.astimezone(PARIS)
+    return f"{local:%d/%m/%Y} à {local:%H:%M}"
+
+
+def age(value: datetime) -> str:
+    """ "il y a 3 jours", as in the inbox."""
+    seconds = max(0, (clock.now() - value).total_seconds())
+    if seconds < 3600:
+        minutes = int(seconds // 60)
+        return "à l'instant" if minutes < 1 else f"il y a {minutes} min"
+    if seconds < 86400:
+        return f"il y a {int(seconds // 3600)} h"
+    days = int(seconds // 86400)
+    return "il y a 1 jour" if days == 1 else f"il y a {days} jours"
+
+
+def size(value: int) -> str:
+    if value < 1024 * 1024:
+        return f"{max(1, round(value / 1024))} Ko"
+    return f"{value / (1024 * 1024):.1f} Mo".replace(".", ",")
