@@ -100,13 +100,20 @@ def worker() -> None:
     _database()
     from saq import Worker
 
+    from app.jobs import queue
     from app.jobs.worker import make_settings
 
     async def go():
-        settings = make_settings()
-        await settings["queue"].connect()
-        # SAQ's worker stops cleanly on SIGINT/SIGTERM by itself.
-        await Worker(**settings).start()
+        w = Worker(**make_settings())
+        # Worker.start() does not connect its queue (SAQ's own CLI does it before).
+        await w.queue.connect()
+        queue.set_queue(w.queue)  # jobs that enqueue jobs reuse the worker's connection
+        try:
+            # SAQ's worker stops cleanly on SIGINT/SIGTERM by itself.
+            await w.start()
+        finally:
+            queue.set_queue(None)
+            await w.queue.disconnect()
 
     asyncio.run(go())
 

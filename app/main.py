@@ -17,7 +17,7 @@ from app.errors import EXCEPTION_HANDLERS
 from app.jobs import queue
 from app.piccolo_conf import DB
 from app.routes import admin, applications, auth, dev, groups, pages
-from app.security import security_headers_middleware
+from app.security import security_headers
 from app.settings import get_settings
 from app.templating import template_config
 
@@ -66,10 +66,8 @@ def create_app(*, with_pool: bool = True) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        middleware=[
-            security_headers_middleware,
-            DefineMiddleware(session_middleware),
-        ],
+        middleware=[DefineMiddleware(session_middleware)],
+        before_send=[security_headers],
         guards=[enforce_route_policy],
         exception_handlers=EXCEPTION_HANDLERS,
         on_startup=[_open_pool] if with_pool else [],

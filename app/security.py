@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from litestar.datastructures import MutableScopeHeaders
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import Message, Scope
 
 from app.settings import get_settings
 
@@ -23,35 +23,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
-def security_headers_middleware(app: ASGIApp) -> ASGIApp:
-    """Adds CSP and friends; pages for a logged-in user are never cached."""
-    settings = get_settings()
+async def security_headers(message: Message, scope: Scope) -> None:
+    """Adds CSP and friends; pages for a logged-in user are never cached.
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await app(scope, receive, send)
-            return
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-                if settings.uses_https:
-                    headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-                is_static = scope["path"].startswith("/static/")
-                if not is_static and (scope.get("state") or {}).get("viewer") is not None:
-                    headers["Cache-Control"] = "no-store"
-                elif not is_static and "cache-control" not in headers:
-                    headers["Cache-Control"] = "no-cache"
-            await send(message)
-
-        await app(scope, receive, send_wrapper)
-
-    return middleware
+    A `before_send` hook rather than a middleware: Litestar's middleware only wraps routed
+    handlers, so the 404/405 pages of unknown URLs would go out without these headers.
+    """
+    if message["type"] != "http.response.start":
+        return
+    headers = MutableScopeHeaders.from_message(message)
+    headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    if get_settings().uses_https:
+        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    is_static = scope["path"].startswith("/static/")
+    if not is_static and (scope.get("state") or {}).get("viewer") is not None:
+        headers["Cache-Control"] = "no-store"
+    elif not is_static and "cache-control" not in headers:
+        headers["Cache-Control"] = "no-cache"
 
 
 def client_address(scope: Scope) -> str:

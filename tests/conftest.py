@@ -3,10 +3,7 @@ per test, an ASGI client, a real SMTP sink, a burst SAQ worker, factories."""
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
-import uuid
 from pathlib import Path
 
 import psycopg
@@ -15,49 +12,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
 
-from support.smtp import SmtpSink, free_port  # noqa: E402
-
-
-def _server_url() -> str:
-    """TEST_DATABASE_URL's server, or an embedded PostgreSQL under var/."""
-    url = os.environ.get("TEST_DATABASE_URL")
-    if url:
-        return url
-    from app.embedded_db import start_embedded_postgres
-
-    return start_embedded_postgres(ROOT / "var" / "test")
-
-
-def _with_dbname(url: str, name: str) -> str:
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-SERVER_URL = _server_url()
-RUN_ID = uuid.uuid4().hex[:8]
-TEST_DB = f"aplus_test_{RUN_ID}"
-LIVE_DB = f"aplus_live_{RUN_ID}"
-SMTP_PORT = free_port()
-TMP = Path(tempfile.mkdtemp(prefix="aplus-test-"))
-
-with psycopg.connect(SERVER_URL, autocommit=True) as conn:
-    conn.execute(f'CREATE DATABASE "{TEST_DB}"')
-    conn.execute(f'CREATE DATABASE "{LIVE_DB}"')
-
-TEST_ENV = {
-    "APLUS_ENV": "test",
-    "APLUS_VAR_DIR": str(TMP / "var"),
-    "DATABASE_URL": _with_dbname(SERVER_URL, TEST_DB),
-    "SECRET_KEY": "test-secret-key-" + RUN_ID,
-    "FILE_KEYS": "test1:" + "A" * 43 + "=",
-    "SMTP_URL": f"smtp://127.0.0.1:{SMTP_PORT}",
-    "BASE_URL": "http://testserver",
-    "PICCOLO_CONF": "app.piccolo_conf",
-}
-os.environ.update(TEST_ENV)
-LIVE_DATABASE_URL = _with_dbname(SERVER_URL, LIVE_DB)
+from support.smtp import SmtpSink  # noqa: E402
+from support.testenv import (  # noqa: E402, F401 (re-exported for older imports)
+    LIVE_DATABASE_URL,
+    LIVE_DB,
+    SERVER_URL,
+    SMTP_PORT,
+    TEST_DB,
+    TEST_ENV,
+    TMP,
+)
+from support.testenv import with_dbname as _with_dbname  # noqa: E402, F401
 
 # Only now may the app be imported: it reads its settings once.
 from app import clock  # noqa: E402

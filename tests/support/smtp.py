@@ -34,7 +34,8 @@ class CapturedMail:
 class SmtpSink:
     def __init__(self, port: int) -> None:
         self.messages: list[CapturedMail] = []
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.port = port
+        self.controller: Controller | None = None
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
@@ -51,10 +52,18 @@ class SmtpSink:
         return "250 OK"
 
     def start(self) -> None:
+        # A stopped Controller has closed its loop: each start needs a fresh one.
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
         self.controller.start()
 
     def stop(self) -> None:
-        self.controller.stop()
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    @property
+    def running(self) -> bool:
+        return self.controller is not None
 
     def to(self, address: str) -> list[CapturedMail]:
         return [m for m in self.messages if address in m.to]
