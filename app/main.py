@@ -50,7 +50,6 @@ def create_app(*, with_pool: bool = True) -> Litestar:
         auth.router,
         groups.router,
         admin.router,
-
         applications.router,
     ]
     if settings.dev_pages_enabled:

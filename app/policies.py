@@ -224,8 +224,7 @@ def can_create_group_in(viewer: Viewer | None, areas: Any) -> bool:
     """An admin creates groups only within their own départements."""
     areas = set(areas or [])
     return (
-        is_authenticated(viewer) and viewer.is_admin and bool(areas)
-        and areas <= viewer.admin_areas
+        is_authenticated(viewer) and viewer.is_admin and bool(areas) and areas <= viewer.admin_areas
     )
 
 
@@ -275,9 +274,7 @@ def visible_groups(viewer: Viewer, *, with_admin_areas: bool = True) -> Any:
             clause = clause & part
         clauses.append(clause)
     if with_admin_areas and viewer.is_admin and viewer.admin_areas:
-        clauses.append(
-            WhereRaw('"app_group"."areas" && {}::varchar[]', sorted(viewer.admin_areas))
-        )
+        clauses.append(WhereRaw('"app_group"."areas" && {}::varchar[]', sorted(viewer.admin_areas)))
     if not clauses:
         return WhereRaw("FALSE")
     where = clauses[0]
@@ -305,6 +302,7 @@ def administered_users_sql(viewer: Viewer) -> tuple[str, list[Any]]:
         " WHERE sm.user = u.id AND sg.areas && {}::varchar[]))",
         [sorted(viewer.admin_areas)],
     )
+
 
 # --- demandes ---------------------------------------------------------------------------
 # Spec §3: content is visible only to the creator and to the people invited on the demande.

@@ -160,7 +160,10 @@ async def link_confirm(request: Request, token: str) -> Response:
         updates[User.first_login_at] = now
     await User.update(updates).where(User.id == user.id)
     await audit.record(Event.LOGIN_SUCCEEDED, actor_id=user.id, client_address=address)
-    response = redirect(_next(check.next_path))
+    target = _next(check.next_path)
+    if user.cgu_version != get_settings().cgu_version:
+        target = f"/cgu?suivant={quote(target, safe='')}"
+    response = redirect(target)
     response.cookies.append(_session_cookie(raw))
     return response
 

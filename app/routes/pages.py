@@ -3,6 +3,7 @@
 from litestar import Request, Response, Router, get
 from litestar.response import Template
 
+from app.auth import CguRequired
 from app.piccolo_conf import DB
 from app.policies import public
 from app.templating import render
@@ -10,6 +11,10 @@ from app.templating import render
 
 @get("/", opt=public())
 async def home(request: Request) -> Template:
+    viewer = request.scope["state"].get("viewer")
+    if viewer is not None and not viewer.has_accepted_cgu:
+        # Public, but a logged-in user's first stop is still the CGU.
+        raise CguRequired()
     return render(request, "pages/home.html")
 
 

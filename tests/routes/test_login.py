@@ -364,3 +364,13 @@ async def test_login_journey_logs_no_personal_data(client, db, mailbox, run_jobs
     assert logged  # the journey does log (audit lines, job lines)
     for secret in ("secret.person", "caf.fr", "Secretfirst", "Secretlast", path.rsplit("/", 1)[1]):
         assert secret not in logged
+
+
+async def test_first_login_link_leads_to_the_cgu_then_the_asked_page(client, db, mailbox, run_jobs):
+    await make_user(helper_in=[await make_group()], email="new@caf.fr", cgu=False)
+    await request_link(client, "new@caf.fr", suivant="/profil")
+    path = await link_from_mail(mailbox, run_jobs, "new@caf.fr")
+    response = await client.post_form(path)
+    assert response.headers["location"] == "/cgu?suivant=%2Fprofil"
+    home = await client.get("/")
+    assert home.status_code == 303 and home.headers["location"].startswith("/cgu")

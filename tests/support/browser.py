@@ -223,3 +223,32 @@ async def _audit_without_page_scripts(page) -> list[dict]:
         return await axe_violations(audited)
     finally:
         await context.close()
+
+
+def create_account(server: LiveServer, email: str, *roles: str, group: str | None = None) -> None:
+    """A new account in the live database, through the real CLI (CGU not yet accepted)."""
+    args = ["user", "create", "--email", email]
+    for role in roles:
+        args += ["--role", role]
+    if group:
+        args += ["--group", group]
+    run_step(args, server.env, Path(__file__).resolve().parents[2])
+
+
+async def login_link(server: LiveServer, email: str, *, count: int = 1) -> str:
+    """The path of the newest login link mailed to `email`."""
+    mails = await server.wait_for_mail(email, count=count)
+    link = next(link for link in mails[0]["links"] if "/connexion/lien/" in link)
+    return link.removeprefix(server.url)
+
+
+async def log_in(page, server: LiveServer, email: str) -> None:
+    """Log in through the real journey: request a link, open it from the mail, confirm."""
+    already = len([m for m in server.mails() if email in m["to"]])
+    await page.goto("/connexion")
+    await page.get_by_label("Adresse e-mail professionnelle").fill(email)
+    await page.get_by_role("button", name="Recevoir un lien de connexion").click()
+    await page.get_by_text("Si cette adresse a un compte").wait_for()
+    await page.goto(await login_link(server, email, count=already + 1))
+    await page.get_by_role("button", name="Me connecter").click()
+    await page.wait_for_load_state()
