@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -16,8 +17,15 @@ import click
 from app.settings import SettingsError
 
 
+class CliError(click.ClickException):
+    """A French message on stderr and exit code 1, never a traceback."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True)
+
+
 def _fail(message: str) -> None:
-    raise click.ClickException(message)
+    raise CliError(message)
 
 
 def _database() -> str:
@@ -102,6 +110,8 @@ def worker() -> None:
 
     from app.jobs import queue
     from app.jobs.worker import make_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     async def go():
         w = Worker(**make_settings())

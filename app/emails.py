@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from app import clock
 from app.jobs.queue import enqueue
 from app.settings import get_settings
 from app.tables import OutboxEmail
@@ -49,6 +50,7 @@ async def queue_email(
         text=text,
         html=html,
         urgent=1 if urgent else 0,
+        created_at=clock.now(),
     )
     await row.save()
     await enqueue("send_email", key=f"mail:{row.id}", outbox_id=str(row.id))
