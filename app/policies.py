@@ -135,3 +135,11 @@ def all_rule_names() -> list[str]:
         for name, value in globals().items()
         if callable(value) and (name.startswith("can_") or name == "is_authenticated")
     )
+
+
+# --- inbox ---
+
+
+def can_read_private_answers(viewer: Viewer) -> bool:
+    """Instructor-only messages: instructeurs and experts, never aidants (spec §3)."""
+    return viewer.is_instructor or viewer.is_expert
