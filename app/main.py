@@ -16,7 +16,7 @@ from app.auth import enforce_route_policy, session_middleware
 from app.errors import EXCEPTION_HANDLERS
 from app.jobs import queue
 from app.piccolo_conf import DB
-from app.routes import dev, pages
+from app.routes import dev, inbox, pages
 from app.security import security_headers_middleware
 from app.settings import get_settings
 from app.templating import template_config
@@ -47,6 +47,7 @@ def create_app(*, with_pool: bool = True) -> Litestar:
             cache_control=CacheControlHeader(max_age=3600, public=True),
         ),
         pages.router,
+        inbox.router,
     ]
     if settings.dev_pages_enabled:
         route_handlers.append(dev.router)
