@@ -49,13 +49,15 @@ STATEMENTS = [
           a.subject, a.usager_first_name, a.usager_last_name, a.signature, a.description,
           aplus_field_values(a.usager_fields),
           (SELECT string_agg(concat_ws(' ', t.body, t.signature,
-                                       aplus_field_values(t.added_fields)), ' ')
+                                       aplus_field_values(t.added_fields)), ' '
+                             ORDER BY t.created_at, t.id)
              FROM answer t WHERE t.application = a.id AND t.visibility = 'public'),
-          (SELECT string_agg(concat_ws(' ', u.first_name, u.last_name), ' ')
+          (SELECT string_agg(concat_ws(' ', u.first_name, u.last_name), ' '
+                             ORDER BY p.created_at, p.id)
              FROM participation p JOIN app_user u ON u.id = p."user"
             WHERE p.application = a.id)))),
         search_private = to_tsvector('french', aplus_fold(
-          (SELECT string_agg(concat_ws(' ', t.body, t.signature), ' ')
+          (SELECT string_agg(concat_ws(' ', t.body, t.signature), ' ' ORDER BY t.created_at, t.id)
              FROM answer t WHERE t.application = a.id AND t.visibility <> 'public')))
       WHERE a.id = ANY(app_ids)
     $$
