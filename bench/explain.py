@@ -21,7 +21,8 @@ SCENARIOS = [
     ("first page (Nouvelles)", {}),
     ("tab Archivées", {"tab_key": "archivees"}),
     ("tab En souffrance", {"tab_key": "en-souffrance"}),
-    ("search usager name", {"query": "elodie"}),
+    ("search usager name (broad: a first name)", {"query": "elodie"}),
+    ("search usager full name (narrow)", {"query": "elodie dupont"}),
 ]
 
 
@@ -56,6 +57,9 @@ async def main(dsn: str) -> None:
             statements = captured[len(captured) // 2 :]
             print(f"\n### {title}\n")
             for sql, args in statements:
+                if sql.startswith("EXPLAIN"):
+                    print(f"(search plan choice: `{sql[:90]}…`)\n")
+                    continue
                 plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
                 print("```")
                 print(sql if len(sql) < 600 else sql[:600] + " …")

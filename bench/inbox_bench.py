@@ -220,16 +220,27 @@ def main() -> None:
         base = f"http://127.0.0.1:{app_port}"
         wait_up(base + "/sante")
         wait_up(f"http://127.0.0.1:{floor_port}/")
-        floor = wrk(f"http://127.0.0.1:{floor_port}/", None, 3, args.connections, args.threads)
-        floor = wrk(
-            f"http://127.0.0.1:{floor_port}/", None, args.duration, args.connections, args.threads
-        )
-        results["floor"] = floor
-        print(f"{'scenario':42} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'× floor':>8}")
+        floor_url = f"http://127.0.0.1:{floor_port}/"
+        wrk(floor_url, None, 2, args.connections, args.threads)
+        results["floor"] = {
+            "single": wrk(floor_url, None, args.duration, 1, 1),
+            "loaded": wrk(floor_url, None, args.duration, args.connections, args.threads),
+        }
+        floor = results["floor"]["loaded"]
+        print(f"{'':42} {'1 connection':>18} | {args.connections} connections")
         print(
-            f"{'framework floor':42} {floor['p50_ms']:8.2f} {floor['p95_ms']:8.2f}"
-            f" {floor['rps']:8.0f}"
+            f"{'scenario':42} {'p50 ms':>8} {'p95 ms':>8} | {'p50 ms':>8} {'p95 ms':>8}"
+            f" {'req/s':>8} {'× floor':>8}"
         )
+
+        def line(name, single, loaded, ratio):
+            print(
+                f"{name:42} {single['p50_ms']:8.2f} {single['p95_ms']:8.2f} |"
+                f" {loaded['p50_ms']:8.2f} {loaded['p95_ms']:8.2f} {loaded['rps']:8.0f}"
+                f" {ratio:8.2f}" + (f"  non-2xx {loaded['non_2xx']}" if loaded["non_2xx"] else "")
+            )
+
+        line("framework floor", results["floor"]["single"], floor, 1.0)
         for name, path in info["scenarios"]:
             status = status_of(base + path, info["cookie"])
             if status != 200:
@@ -241,13 +252,19 @@ def main() -> None:
                 continue
             # Warm up (connection pool, plan cache, shared buffers), then measure.
             wrk(base + path, info["cookie"], 2, args.connections, args.threads)
-            r = wrk(base + path, info["cookie"], args.duration, args.connections, args.threads)
-            r.update(name=name, path=path, floor_ratio=r["rps"] / floor["rps"])
-            results["scenarios"].append(r)
-            print(
-                f"{name:42} {r['p50_ms']:8.2f} {r['p95_ms']:8.2f} {r['rps']:8.0f}"
-                f" {r['floor_ratio']:8.2f}" + (f"  errors {r['non_2xx']}" if r["non_2xx"] else "")
+            single = wrk(base + path, info["cookie"], args.duration, 1, 1)
+            loaded = wrk(base + path, info["cookie"], args.duration, args.connections, args.threads)
+            ratio = loaded["rps"] / floor["rps"]
+            results["scenarios"].append(
+                {
+                    "name": name,
+                    "path": path,
+                    "single": single,
+                    "loaded": loaded,
+                    "floor_ratio": ratio,
+                }
             )
+            line(name, single, loaded, ratio)
     finally:
         for server in servers:
             server.terminate()

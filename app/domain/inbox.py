@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 import unicodedata
 from collections.abc import AsyncIterator, Iterable
@@ -25,6 +26,8 @@ from app.policies import Viewer, can_read_private_answers
 from app.tables import Application, Group
 
 PAGE_SIZE = 25
+# Counting stops there for each status (see _counts).
+COUNT_CAP = 1000
 # "moins de 24 h avant d'être en souffrance".
 SOON_LATE = timedelta(hours=24)
 MAX_SEARCH_TERMS = 8
@@ -171,6 +174,8 @@ class InboxPage:
     next_cursor: Cursor | None = None
     previous_cursor: Cursor | None = None
     now: datetime = field(default_factory=clock.now)
+    # Tabs whose count stopped at COUNT_CAP (shown as "1 000+").
+    capped_tabs: set[str] = field(default_factory=set)
 
     @property
     def count(self) -> int:
@@ -179,33 +184,65 @@ class InboxPage:
 
 @dataclass(frozen=True)
 class _Filters:
-    """The WHERE clause shared by the list and the counts, with its arguments."""
+    """The WHERE clause shared by the list and the counts, with its arguments.
+
+    A search that matches few demandes overall collects them first through the GIN index
+    (`matches`, a materialised CTE) and intersects the scope with them; a broad one (a common
+    first name) is checked demande by demande while walking the scope in inbox order, which
+    stops early thanks to the LIMITs. `_search_is_narrow` picks, from the planner's estimate.
+    """
 
     sql: str
     args: tuple
+    cte: str = ""
+    cte_args: tuple = ()
 
 
-def _filters(viewer: Viewer, group_ids: list[UUID], terms: list[str]) -> _Filters:
+# Above this many matching demandes (planner estimate), walk the scope instead.
+NARROW_SEARCH_ROWS = 20_000
+
+
+def _match_sql(viewer: Viewer, alias: str) -> tuple[str, int]:
+    """The full-text condition; aidants' searches never look at `search_private`."""
+    if can_read_private_answers(viewer):
+        return (
+            f"({alias}.search_public @@ to_tsquery('french', {{}})"
+            f" OR {alias}.search_private @@ to_tsquery('french', {{}}))",
+            2,
+        )
+    return f"{alias}.search_public @@ to_tsquery('french', {{}})", 1
+
+
+async def _search_is_narrow(viewer: Viewer, terms: list[str]) -> bool:
+    """Ask the planner how many demandes match overall (tsvector statistics are good)."""
+    match, n = _match_sql(viewer, "s")
+    rows = await Application.raw(
+        f"EXPLAIN (FORMAT JSON) SELECT s.id FROM application s WHERE {match}",
+        *(tsquery(terms),) * n,
+    )
+    plan = rows[0]["QUERY PLAN"]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"]) <= NARROW_SEARCH_ROWS
+
+
+def _filters(
+    viewer: Viewer, group_ids: list[UUID], terms: list[str], narrow: bool = True
+) -> _Filters:
     sql = 'p."user" = {}'
     args: list = [viewer.id]
     if group_ids:
         sql += " AND p.app_groups && {}::uuid[]"
         args.append(group_ids)
-    if terms:
-        query = tsquery(terms)
-        # Private messages only for those who may read them: an aidant's search never even
-        # looks at `search_private`.
-        if can_read_private_answers(viewer):
-            match = (
-                "(s.search_public @@ to_tsquery('french', {})"
-                " OR s.search_private @@ to_tsquery('french', {}))"
-            )
-            args.extend([query, query])
-        else:
-            match = "s.search_public @@ to_tsquery('french', {})"
-            args.append(query)
-        sql += f" AND p.application IN (SELECT s.id FROM application s WHERE {match})"
-    return _Filters(sql, tuple(args))
+    if not terms:
+        return _Filters(sql, tuple(args))
+    query = tsquery(terms)
+    match, n = _match_sql(viewer, "s")
+    if narrow:
+        cte = f"matches AS MATERIALIZED (SELECT s.id FROM application s WHERE {match})"
+        sql += " AND p.application IN (SELECT id FROM matches)"
+        return _Filters(sql, tuple(args), cte, (query,) * n)
+    sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
+    return _Filters(sql, (*args, *(query,) * n))
 
 
 def _slice_sql(
@@ -254,8 +291,10 @@ async def _list_rows(
         args.extend(slice_args)
     order = "ASC" if backwards else "DESC"
     visible = "" if can_read_private_answers(viewer) else " AND t.visibility = 'public'"
+    with_matches = filters.cte + ", " if filters.cte else ""
+    args = [*filters.cte_args, *args]
     sql = (
-        "WITH page AS (SELECT * FROM (" + " UNION ALL ".join(parts) + ") u"
+        f"WITH {with_matches}page AS (SELECT * FROM (" + " UNION ALL ".join(parts) + ") u"
         f" ORDER BY app_updated_at {order}, application {order} LIMIT {limit:d})"
         " SELECT a.id, a.status, a.subject, a.usager_first_name, a.usager_last_name,"
         " a.created_at, page.app_updated_at AS updated_at, page.app_late_at AS late_at,"
@@ -288,7 +327,8 @@ async def load_page(
     selected = [g for g in dict.fromkeys(group_ids) if g in {o["id"] for o in own_groups}]
     terms = search_terms(query)
 
-    filters = _filters(viewer, selected, terms)
+    narrow = await _search_is_narrow(viewer, terms) if terms else True
+    filters = _filters(viewer, selected, terms, narrow)
     backwards = before is not None and after is None
     rows = await _list_rows(viewer, tab, filters, now, before if backwards else after, backwards)
     more = len(rows) > PAGE_SIZE
@@ -296,7 +336,9 @@ async def load_page(
     if backwards:
         rows.reverse()
 
-    tab_counts, group_counts = await _counts(viewer, tab, own_groups, selected, terms, now)
+    tab_counts, group_counts, capped = await _counts(
+        viewer, tab, own_groups, selected, terms, narrow, now
+    )
     page = InboxPage(
         tabs=[(t, tab_counts.get(t.key, 0)) for t in tabs_for(viewer)],
         tab=tab,
@@ -307,6 +349,7 @@ async def load_page(
         ],
         query=query,
         now=now,
+        capped_tabs=capped,
     )
     if page.rows:
         has_next = more if not backwards else True
@@ -334,26 +377,43 @@ async def _counts(
     own_groups: list[dict],
     selected: list[UUID],
     terms: list[str],
+    narrow: bool,
     now: datetime,
-) -> tuple[dict[str, int], dict[UUID, int]]:
-    """Tab counts (with the group filter) and per-group counts (in the current tab)."""
-    scope = _filters(viewer, [], terms)
+) -> tuple[dict[str, int], dict[UUID, int], set[str]]:
+    """Tab counts (with the group filter), per-group counts (in the current tab), and the
+    tabs whose count is only a lower bound.
+
+    Each status is counted up to COUNT_CAP rows: a 50 000-demande archive costs no more
+    than a small one, and "1 000+" tells as much as the exact figure.
+    """
+    scope = _filters(viewer, [], terms, narrow)
     group_ids = [o["id"] for o in own_groups]
     selected_sql = "p.app_groups && {}::uuid[]" if selected else "true"
     per_group = "".join(
         f", count(*) FILTER (WHERE {{}} = ANY(p.app_groups)) AS g{i}" for i in range(len(group_ids))
     )
-    sql = (
-        "SELECT p.app_status AS status, p.last_seen_at IS NULL AS unseen,"
-        " coalesce(p.app_late_at < {}, false) AS late,"
-        f" count(*) FILTER (WHERE {selected_sql}) AS n{per_group}"
-        f" FROM participation p WHERE {scope.sql} GROUP BY 1, 2, 3"
+    statuses = ("new", "in_progress", "processed", "archived")
+    capped_scan = " UNION ALL ".join(
+        "(SELECT p.app_status, p.last_seen_at, p.app_late_at, p.app_groups"
+        f" FROM participation p WHERE {scope.sql} AND p.app_status = {{}} LIMIT {COUNT_CAP:d})"
+        for _ in statuses
     )
-    args = [now, *([selected] if selected else []), *group_ids, *scope.args]
+    with_matches = f"WITH {scope.cte} " if scope.cte else ""
+    sql = (
+        with_matches + "SELECT p.app_status AS status, p.last_seen_at IS NULL AS unseen,"
+        " coalesce(p.app_late_at < {}, false) AS late, count(*) AS total,"
+        f" count(*) FILTER (WHERE {selected_sql}) AS n{per_group}"
+        f" FROM ({capped_scan}) p GROUP BY 1, 2, 3"
+    )
+    args = [*scope.cte_args, now, *([selected] if selected else []), *group_ids]
+    for status in statuses:
+        args.extend([*scope.args, status])
     buckets = await Application.raw(sql, *args)
     tab_counts: dict[str, int] = {}
     group_counts: dict[UUID, int] = dict.fromkeys(group_ids, 0)
+    per_status: dict[str, int] = {}
     for b in buckets:
+        per_status[b["status"]] = per_status.get(b["status"], 0) + b["total"]
         late = b["late"] and b["status"] in _OPEN
         for t in tabs_for(viewer):
             if t.contains(b["status"], b["unseen"], late):
@@ -361,7 +421,9 @@ async def _counts(
         if tab.contains(b["status"], b["unseen"], late):
             for i, g in enumerate(group_ids):
                 group_counts[g] += b[f"g{i}"]
-    return tab_counts, group_counts
+    full = {status for status, n in per_status.items() if n >= COUNT_CAP}
+    capped = {t.key for t in tabs_for(viewer) if any(sl.status in full for sl in t.slices)}
+    return tab_counts, group_counts, capped
 
 
 def _row(r: dict, now: datetime, instructor_view: bool) -> Row:

@@ -240,7 +240,14 @@ async def test_message_count_and_unread_badge_hide_private_messages(people):
     assert aidant_row.unread == 0 and not aidant_row.never_opened
 
 
-async def test_search_is_accent_insensitive_and_covers_the_demande(db):
+@pytest.fixture(params=["narrow", "broad"])
+def search_strategy(request, monkeypatch):
+    """Run search tests through both plans: GIN first, and scope first."""
+    monkeypatch.setattr(inbox, "NARROW_SEARCH_ROWS", 10**9 if request.param == "narrow" else -1)
+    return request.param
+
+
+async def test_search_is_accent_insensitive_and_covers_the_demande(db, search_strategy):
     caf = await make_group("caf")
     fs = await make_group("france-services")
     aidant = await make_user(helper_in=[fs])
@@ -277,7 +284,7 @@ async def test_search_is_accent_insensitive_and_covers_the_demande(db):
     assert dict((t.key, n) for t, n in page.tabs)["nouvelles"] == 1
 
 
-async def test_search_stays_inside_the_scope(db):
+async def test_search_stays_inside_the_scope(db, search_strategy):
     caf = await make_group("caf")
     fs = await make_group("france-services")
     aidant = await make_user(helper_in=[fs])
@@ -292,7 +299,7 @@ async def test_search_stays_inside_the_scope(db):
     assert await ids_in(outsider, "nouvelles", query="elodie") == []
 
 
-async def test_private_messages_are_searchable_only_by_instructors(people):
+async def test_private_messages_are_searchable_only_by_instructors(people, search_strategy):
     caf, fs, aidant, instructeur, colleague = people
     app = await make_application(by=aidant, to=[caf])
     await applications.post_answer(
