@@ -151,6 +151,36 @@ def seed_demo(as_json: bool) -> None:
             click.echo(f"  {account['email']:45} {', '.join(account['roles'])}")
 
 
+@seed.command("volume", help="Charge un gros volume de demandes réalistes (benchmark).")
+@click.option(
+    "--demandes",
+    "count",
+    required=True,
+    type=click.IntRange(1, 10_000_000),
+    help="Nombre de demandes à créer (environ 5 messages chacune).",
+)
+@click.option("--seed", "random_seed", default=42, show_default=True, type=int)
+def seed_volume(count: int, random_seed: int) -> None:
+    from app.domain import volume
+
+    dsn = _database()
+    with click.progressbar(length=count, label="Demandes", show_pos=True) as bar:
+        stats = asyncio.run(
+            volume.seed_volume(
+                count,
+                dsn=dsn,
+                seed=random_seed,
+                progress=bar.update,
+                step=lambda label: click.echo(f"\n{label}…", err=True),
+            )
+        )
+    click.echo(
+        f"{stats.demandes} demandes, {stats.answers} messages, {stats.participations}"
+        f" participations en {stats.seconds:.0f} s."
+    )
+    click.echo(f"Compte du benchmark : {volume.BENCH_EMAIL} (groupe {volume.BENCH_GROUP!r}).")
+
+
 @main.group(help="Gestion des comptes.")
 def user() -> None:
     pass

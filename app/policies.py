@@ -377,7 +377,7 @@ def can_read_private_answers(viewer: Viewer | None, application: ApplicationFact
     return (
         can_read_application(viewer, application)
         and is_invited_on(viewer, application)
-        and (viewer.is_instructor or viewer.is_expert)
+        and sees_private_answers(viewer)
     )
 
 
@@ -526,3 +526,12 @@ async def load_application_for(
         )
         raise NotFoundException()
     return facts
+
+
+# --- inbox ---
+
+
+def sees_private_answers(viewer: Viewer) -> bool:
+    """The role part of `can_read_private_answers`, for lists (inbox, search) whose query
+    scope already holds the invitation: instructeurs and experts, never aidants (spec §3)."""
+    return viewer.is_instructor or viewer.is_expert

@@ -3,6 +3,7 @@
 from piccolo.columns import (
     JSONB,
     UUID,
+    Array,
     BigInt,
     Boolean,
     Date,
@@ -87,6 +88,14 @@ class Participation(Table, tablename="participation"):
     via_answer = UUID(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     last_seen_at = Timestamptz(null=True, default=None)
+    # Copies of the demande's inbox columns, kept by database triggers (see
+    # docs/decisions/2026-11-22-inbox-denormalisation.md), so one index on
+    # (user, app_status, app_updated_at, application) serves every inbox tab and count.
+    app_status = Varchar(length=12, default="new")
+    app_updated_at = Timestamptz(null=True, default=None)
+    app_late_at = Timestamptz(null=True, default=None)
+    # Groups addressed by the demande plus the creator's group (the inbox group filter).
+    app_groups = Array(base_column=UUID(), default=list)
 
 
 class Answer(Table, tablename="answer"):

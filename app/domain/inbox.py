@@ -1,0 +1,539 @@
+"""The inbox (spec §4.4): tabs, counts, group filter, search, keyset pages and the CSV export.
+
+Every query starts from the viewer's `participation` rows (their scope: demandes they created
+or are invited on), which carry copies of the demande's status, sort key, lateness and groups
+(kept by triggers, see docs/decisions/2026-11-22-inbox-denormalisation.md). A tab is a few
+ranges of the index `participation_inbox`, so a page costs the same at 10 k or 1 M demandes.
+Tab rules are written once, as `Slice`s: the list query and the counts both derive from them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from app import clock
+from app.domain import business_days
+from app.domain.applications import REAL_ANSWER_KINDS
+from app.policies import Viewer, sees_private_answers
+from app.tables import Application, Group
+
+PAGE_SIZE = 25
+# Counting stops there for each status (see _counts).
+COUNT_CAP = 1000
+# "moins de 24 h avant d'être en souffrance".
+SOON_LATE = timedelta(hours=24)
+MAX_SEARCH_TERMS = 8
+_OPEN = ("new", "in_progress")
+
+
+@dataclass(frozen=True)
+class Slice:
+    """One range of the inbox index: a status, optionally only (un)opened demandes."""
+
+    status: str
+    # None: both; True: never opened by the viewer; False: opened at least once.
+    unseen: bool | None = None
+
+    def matches(self, status: str, unseen: bool) -> bool:
+        return status == self.status and (self.unseen is None or self.unseen == unseen)
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    slices: tuple[Slice, ...]
+    # Only demandes past their late_at (en souffrance).
+    late_only: bool = False
+
+    def contains(self, status: str, unseen: bool, late: bool) -> bool:
+        return (late or not self.late_only) and any(s.matches(status, unseen) for s in self.slices)
+
+
+# Rules, in the words of docs/decisions/2026-11-22-inbox-tabs.md.
+NOUVELLES = Tab("nouvelles", "Nouvelles", (Slice("new"), Slice("in_progress", unseen=True)))
+EN_COURS_INSTRUCTEUR = Tab("en-cours", "En cours", (Slice("in_progress", unseen=False),))
+# Aidants have no "Traitées" tab: what awaits their archiving stays in "En cours".
+EN_COURS_AIDANT = Tab(
+    "en-cours", "En cours", (Slice("in_progress", unseen=False), Slice("processed"))
+)
+EN_SOUFFRANCE = Tab(
+    "en-souffrance", "En souffrance", (Slice("new"), Slice("in_progress")), late_only=True
+)
+TRAITEES = Tab("traitees", "Traitées", (Slice("processed"),))
+ARCHIVEES = Tab("archivees", "Archivées", (Slice("archived"),))
+
+
+def works_as_instructor(viewer: Viewer) -> bool:
+    """Instructeurs (and experts, who answer like them) get the instructeur tabs."""
+    return viewer.is_instructor or viewer.is_expert
+
+
+def tabs_for(viewer: Viewer) -> tuple[Tab, ...]:
+    if works_as_instructor(viewer):
+        return (NOUVELLES, EN_COURS_INSTRUCTEUR, EN_SOUFFRANCE, TRAITEES, ARCHIVEES)
+    return (NOUVELLES, EN_COURS_AIDANT, ARCHIVEES)
+
+
+def tab_for(viewer: Viewer, key: str | None) -> Tab:
+    tabs = tabs_for(viewer)
+    return next((t for t in tabs if t.key == key), tabs[0])
+
+
+# --- search text ------------------------------------------------------------------------
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free text: the Python twin of SQL `aplus_fold` (no `unaccent` here)."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+def search_terms(query: str) -> list[str]:
+    """Words of a search, folded; one-letter words are dropped (they would match everything)."""
+    words = re.findall(r"[a-z0-9]+", fold(query))
+    return [w for w in words if len(w) > 1][:MAX_SEARCH_TERMS]
+
+
+def tsquery(terms: Iterable[str]) -> str:
+    """Every word must match, each as a prefix ("dupon" finds "Dupont"); input is [a-z0-9]."""
+    return " & ".join(f"{t}:*" for t in terms)
+
+
+# --- the page ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the inbox order (last activity, then id, both descending)."""
+
+    updated_at: datetime
+    application_id: UUID
+
+    def encode(self) -> str:
+        micros = int(self.updated_at.timestamp() * 1_000_000)
+        return f"{micros}_{self.application_id.hex}"
+
+    @staticmethod
+    def decode(raw: str | None) -> Cursor | None:
+        if not raw:
+            return None
+        try:
+            micros, hex_id = raw.split("_", 1)
+            at = datetime.fromtimestamp(int(micros) / 1_000_000, tz=UTC)
+            return Cursor(at, UUID(hex=hex_id))
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+@dataclass(frozen=True)
+class Row:
+    id: UUID
+    status: str
+    is_creator: bool
+    subject: str
+    usager_name: str
+    created_at: datetime
+    updated_at: datetime
+    messages: int
+    unread: int
+    never_opened: bool
+    late: bool
+    soon_late: bool
+
+    @property
+    def cursor(self) -> Cursor:
+        return Cursor(self.updated_at, self.id)
+
+
+@dataclass(frozen=True)
+class GroupOption:
+    id: UUID
+    name: str
+    count: int
+    selected: bool
+
+
+@dataclass
+class InboxPage:
+    tabs: list[tuple[Tab, int]]
+    tab: Tab
+    rows: list[Row]
+    groups: list[GroupOption]
+    query: str
+    next_cursor: Cursor | None = None
+    previous_cursor: Cursor | None = None
+    now: datetime = field(default_factory=clock.now)
+    # Tabs whose count stopped at COUNT_CAP (shown as "1 000+").
+    capped_tabs: set[str] = field(default_factory=set)
+
+    @property
+    def count(self) -> int:
+        return next(n for t, n in self.tabs if t is self.tab)
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """The WHERE clause shared by the list and the counts, with its arguments.
+
+    A search that matches few demandes overall collects them first through the GIN index
+    (`matches`, a materialised CTE) and intersects the scope with them; a broad one (a common
+    first name) is checked demande by demande while walking the scope in inbox order, which
+    stops early thanks to the LIMITs. `_search_is_narrow` picks, from the planner's estimate.
+    """
+
+    sql: str
+    args: tuple
+    cte: str = ""
+    cte_args: tuple = ()
+
+
+# Above this many matching demandes (planner estimate), walk the scope instead.
+NARROW_SEARCH_ROWS = 20_000
+
+
+def _match_sql(viewer: Viewer, alias: str) -> tuple[str, int]:
+    """The full-text condition; aidants' searches never look at `search_private`."""
+    if sees_private_answers(viewer):
+        return (
+            f"({alias}.search_public @@ to_tsquery('french', {{}})"
+            f" OR {alias}.search_private @@ to_tsquery('french', {{}}))",
+            2,
+        )
+    return f"{alias}.search_public @@ to_tsquery('french', {{}})", 1
+
+
+async def _search_is_narrow(viewer: Viewer, terms: list[str]) -> bool:
+    """Ask the planner how many demandes match overall (tsvector statistics are good)."""
+    match, n = _match_sql(viewer, "s")
+    rows = await Application.raw(
+        f"EXPLAIN (FORMAT JSON) SELECT s.id FROM application s WHERE {match}",
+        *(tsquery(terms),) * n,
+    )
+    plan = rows[0]["QUERY PLAN"]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return int(plan[0]["Plan"]["Plan Rows"]) <= NARROW_SEARCH_ROWS
+
+
+def _filters(
+    viewer: Viewer, group_ids: list[UUID], terms: list[str], narrow: bool = True
+) -> _Filters:
+    sql = 'p."user" = {}'
+    args: list = [viewer.id]
+    if group_ids:
+        sql += " AND p.app_groups && {}::uuid[]"
+        args.append(group_ids)
+    if not terms:
+        return _Filters(sql, tuple(args))
+    query = tsquery(terms)
+    match, n = _match_sql(viewer, "s")
+    if narrow:
+        cte = f"matches AS MATERIALIZED (SELECT s.id FROM application s WHERE {match})"
+        sql += " AND p.application IN (SELECT id FROM matches)"
+        return _Filters(sql, tuple(args), cte, (query,) * n)
+    sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
+    return _Filters(sql, (*args, *(query,) * n))
+
+
+def _slice_sql(
+    tab: Tab,
+    sl: Slice,
+    filters: _Filters,
+    now: datetime,
+    cursor: Cursor | None,
+    backwards: bool,
+    limit: int,
+) -> tuple[str, list]:
+    sql = (
+        "SELECT p.application, p.app_updated_at, p.last_seen_at, p.app_late_at, p.is_creator,"
+        " p.app_status FROM participation p WHERE " + filters.sql + " AND p.app_status = {}"
+    )
+    args = [*filters.args, sl.status]
+    if sl.unseen is True:
+        sql += " AND p.last_seen_at IS NULL"
+    elif sl.unseen is False:
+        sql += " AND p.last_seen_at IS NOT NULL"
+    if tab.late_only:
+        sql += " AND p.app_late_at < {}"
+        args.append(now)
+    if cursor is not None:
+        sql += f" AND (p.app_updated_at, p.application) {'>' if backwards else '<'} ({{}}, {{}})"
+        args.extend([cursor.updated_at, cursor.application_id])
+    order = "ASC" if backwards else "DESC"
+    sql += f" ORDER BY p.app_updated_at {order}, p.application {order} LIMIT {limit:d}"
+    return f"({sql})", args
+
+
+async def _list_rows(
+    viewer: Viewer,
+    tab: Tab,
+    filters: _Filters,
+    now: datetime,
+    cursor: Cursor | None,
+    backwards: bool,
+) -> list[dict]:
+    """One query: the page's slice ranges merged, joined to the demandes and their counts."""
+    limit = PAGE_SIZE + 1
+    parts, args = [], []
+    for sl in tab.slices:
+        sql, slice_args = _slice_sql(tab, sl, filters, now, cursor, backwards, limit)
+        parts.append(sql)
+        args.extend(slice_args)
+    order = "ASC" if backwards else "DESC"
+    visible = "" if sees_private_answers(viewer) else " AND t.visibility = 'public'"
+    with_matches = filters.cte + ", " if filters.cte else ""
+    args = [*filters.cte_args, *args]
+    sql = (
+        f"WITH {with_matches}page AS (SELECT * FROM (" + " UNION ALL ".join(parts) + ") u"
+        f" ORDER BY app_updated_at {order}, application {order} LIMIT {limit:d})"
+        " SELECT a.id, a.status, a.subject, a.usager_first_name, a.usager_last_name,"
+        " a.created_at, page.app_updated_at AS updated_at, page.app_late_at AS late_at,"
+        " page.last_seen_at, page.is_creator, c.messages, c.unread"
+        " FROM page JOIN application a ON a.id = page.application"
+        " CROSS JOIN LATERAL (SELECT count(*) AS messages, count(*) FILTER ("
+        "   WHERE t.author <> {} AND t.created_at > coalesce(page.last_seen_at, '-infinity'))"
+        "   AS unread FROM answer t WHERE t.application = a.id AND t.kind = ANY({})"
+        + visible
+        + ") c"
+        f" ORDER BY page.app_updated_at {order}, page.application {order}"
+    )
+    args.extend([viewer.id, sorted(REAL_ANSWER_KINDS)])
+    return await Application.raw(sql, *args)
+
+
+async def load_page(
+    viewer: Viewer,
+    *,
+    tab_key: str | None = None,
+    group_ids: Iterable[UUID] = (),
+    query: str = "",
+    after: Cursor | None = None,
+    before: Cursor | None = None,
+) -> InboxPage:
+    """The inbox as the viewer sees it: three queries whatever the size of the scope."""
+    now = clock.now()
+    tab = tab_for(viewer, tab_key)
+    own_groups = await _own_groups(viewer)
+    selected = [g for g in dict.fromkeys(group_ids) if g in {o["id"] for o in own_groups}]
+    terms = search_terms(query)
+
+    narrow = await _search_is_narrow(viewer, terms) if terms else True
+    filters = _filters(viewer, selected, terms, narrow)
+    backwards = before is not None and after is None
+    rows = await _list_rows(viewer, tab, filters, now, before if backwards else after, backwards)
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    if backwards:
+        rows.reverse()
+
+    tab_counts, group_counts, capped = await _counts(
+        viewer, tab, own_groups, selected, terms, narrow, now
+    )
+    page = InboxPage(
+        tabs=[(t, tab_counts.get(t.key, 0)) for t in tabs_for(viewer)],
+        tab=tab,
+        rows=[_row(r, now, works_as_instructor(viewer)) for r in rows],
+        groups=[
+            GroupOption(o["id"], o["name"], group_counts.get(o["id"], 0), o["id"] in selected)
+            for o in own_groups
+        ],
+        query=query,
+        now=now,
+        capped_tabs=capped,
+    )
+    if page.rows:
+        has_next = more if not backwards else True
+        has_previous = (after is not None) if not backwards else more
+        if has_next:
+            page.next_cursor = page.rows[-1].cursor
+        if has_previous:
+            page.previous_cursor = page.rows[0].cursor
+    return page
+
+
+async def _own_groups(viewer: Viewer) -> list[dict]:
+    if not viewer.group_ids:
+        return []
+    return (
+        await Group.select(Group.id, Group.name)
+        .where(Group.id.is_in(list(viewer.group_ids)))
+        .order_by(Group.name)
+    )
+
+
+async def _counts(
+    viewer: Viewer,
+    tab: Tab,
+    own_groups: list[dict],
+    selected: list[UUID],
+    terms: list[str],
+    narrow: bool,
+    now: datetime,
+) -> tuple[dict[str, int], dict[UUID, int], set[str]]:
+    """Tab counts (with the group filter), per-group counts (in the current tab), and the
+    tabs whose count is only a lower bound.
+
+    Each status is counted up to COUNT_CAP rows: a 50 000-demande archive costs no more
+    than a small one, and "1 000+" tells as much as the exact figure.
+    """
+    scope = _filters(viewer, [], terms, narrow)
+    group_ids = [o["id"] for o in own_groups]
+    selected_sql = "p.app_groups && {}::uuid[]" if selected else "true"
+    per_group = "".join(
+        f", count(*) FILTER (WHERE {{}} = ANY(p.app_groups)) AS g{i}" for i in range(len(group_ids))
+    )
+    statuses = ("new", "in_progress", "processed", "archived")
+    capped_scan = " UNION ALL ".join(
+        "(SELECT p.app_status, p.last_seen_at, p.app_late_at, p.app_groups"
+        f" FROM participation p WHERE {scope.sql} AND p.app_status = {{}} LIMIT {COUNT_CAP:d})"
+        for _ in statuses
+    )
+    with_matches = f"WITH {scope.cte} " if scope.cte else ""
+    sql = (
+        with_matches + "SELECT p.app_status AS status, p.last_seen_at IS NULL AS unseen,"
+        " coalesce(p.app_late_at < {}, false) AS late, count(*) AS total,"
+        f" count(*) FILTER (WHERE {selected_sql}) AS n{per_group}"
+        f" FROM ({capped_scan}) p GROUP BY 1, 2, 3"
+    )
+    args = [*scope.cte_args, now, *([selected] if selected else []), *group_ids]
+    for status in statuses:
+        args.extend([*scope.args, status])
+    buckets = await Application.raw(sql, *args)
+    tab_counts: dict[str, int] = {}
+    group_counts: dict[UUID, int] = dict.fromkeys(group_ids, 0)
+    per_status: dict[str, int] = {}
+    for b in buckets:
+        per_status[b["status"]] = per_status.get(b["status"], 0) + b["total"]
+        late = b["late"] and b["status"] in _OPEN
+        for t in tabs_for(viewer):
+            if t.contains(b["status"], b["unseen"], late):
+                tab_counts[t.key] = tab_counts.get(t.key, 0) + b["n"]
+        if tab.contains(b["status"], b["unseen"], late):
+            for i, g in enumerate(group_ids):
+                group_counts[g] += b[f"g{i}"]
+    full = {status for status, n in per_status.items() if n >= COUNT_CAP}
+    capped = {t.key for t in tabs_for(viewer) if any(sl.status in full for sl in t.slices)}
+    return tab_counts, group_counts, capped
+
+
+def _row(r: dict, now: datetime, instructor_view: bool) -> Row:
+    late_at = r["late_at"]
+    is_open = r["status"] in _OPEN
+    late = bool(instructor_view and is_open and late_at is not None and now > late_at)
+    soon = bool(
+        instructor_view and is_open and late_at is not None and late_at - SOON_LATE < now <= late_at
+    )
+    return Row(
+        id=r["id"],
+        status=r["status"],
+        is_creator=r["is_creator"],
+        subject=r["subject"],
+        usager_name=f"{r['usager_first_name']} {r['usager_last_name']}".strip(),
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        messages=r["messages"],
+        unread=r["unread"],
+        never_opened=r["last_seen_at"] is None,
+        late=late,
+        soon_late=soon,
+    )
+
+
+# --- labels shared by the page and the export --------------------------------------------
+
+STATUS_LABELS = {
+    "new": "Nouvelle",
+    "in_progress": "En cours",
+    "processed": "Traitée",
+    "archived": "Archivée",
+}
+# The creator's words for the same statuses (spec §4.3).
+CREATOR_STATUS_LABELS = {**STATUS_LABELS, "new": "Envoyée", "processed": "À archiver"}
+
+
+def status_label(status: str, is_creator: bool) -> str:
+    return (CREATOR_STATUS_LABELS if is_creator else STATUS_LABELS)[status]
+
+
+def age_label(created_at: datetime, now: datetime) -> str:
+    """ "il y a 3 h", "il y a 12 j": short enough for a table cell."""
+    seconds = max((now - created_at).total_seconds(), 0)
+    if seconds < 3600:
+        return f"il y a {int(seconds // 60)} min"
+    if seconds < 86400:
+        return f"il y a {int(seconds // 3600)} h"
+    return f"il y a {int(seconds // 86400)} j"
+
+
+# --- CSV export ---------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "id",
+    "statut",
+    "date_creation",
+    "date_archivage",
+    "groupes",
+    "delai_premiere_reponse_heures_ouvrees",
+    "delai_resolution_heures_ouvrees",
+    "utilite",
+    "non_pertinente",
+]
+_EXPORT_BATCH = 2000
+
+
+def _hours(start: datetime, end: datetime | None, area: str) -> str:
+    if end is None:
+        return ""
+    return f"{business_days.business_hours_between(start, end, area):.1f}"
+
+
+async def export_csv(viewer: Viewer) -> AsyncIterator[str]:
+    """Metadata of every demande in the scope, never a personal field; streamed by batches."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(CSV_COLUMNS)
+    yield buffer.getvalue()
+    after = UUID(int=0)
+    while True:
+        rows = await Application.raw(
+            "SELECT a.id, a.status, a.created_at, a.archived_at, a.first_answer_at,"
+            " a.processed_at, a.area, a.usefulness, a.is_irrelevant,"
+            " (SELECT string_agg(g.name, ' | ' ORDER BY g.name) FROM application_group ag"
+            '   JOIN app_group g ON g.id = ag."group" WHERE ag.application = a.id) AS groups'
+            " FROM participation p JOIN application a ON a.id = p.application"
+            ' WHERE p."user" = {} AND p.application > {} ORDER BY p.application LIMIT {}',
+            viewer.id,
+            after,
+            _EXPORT_BATCH,
+        )
+        if not rows:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for r in rows:
+            resolved = r["processed_at"] or r["archived_at"]
+            writer.writerow(
+                [
+                    r["id"],
+                    STATUS_LABELS[r["status"]],
+                    r["created_at"].isoformat(),
+                    r["archived_at"].isoformat() if r["archived_at"] else "",
+                    r["groups"] or "",
+                    _hours(r["created_at"], r["first_answer_at"], r["area"]),
+                    _hours(r["created_at"], resolved, r["area"]),
+                    r["usefulness"] or "",
+                    "oui" if r["is_irrelevant"] else "non",
+                ]
+            )
+        yield buffer.getvalue()
+        after = rows[-1]["id"]

@@ -1,0 +1,279 @@
+"""Benchmark of the inbox under concurrency, next to the framework floor, in one run.
+
+    python bench/inbox_bench.py --database-url postgresql://postgres@127.0.0.1:5432/aplus_bench_1m \
+        --label 1M
+
+Expects a database loaded by `aplus seed volume --demandes N`. Starts the real app with
+`aplus web` (production settings: APLUS_ENV=production, one uvicorn worker) and the floor app
+with the same uvicorn options, logs the bench instructeur in through a real server-side
+session, then runs `wrk` (apt-get install -y wrk) on each scenario and prints/saves p50/p95
+latency and requests/s. The demande page is measured only if the route exists (404: skipped).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import platform
+import secrets
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_EMAIL = "bench.instructeur@volume.aplus.localhost"
+
+
+def wait_up(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server did not start: {url}")
+
+
+def status_of(url: str, cookie: str) -> int:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+async def prepare(dsn: str) -> dict:
+    """A session for the bench instructeur, and the URLs worth measuring."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        user = await conn.fetchrow("SELECT id FROM app_user WHERE email = $1", BENCH_EMAIL)
+        if user is None:
+            raise SystemExit("no bench user: run `aplus seed volume --demandes N` first")
+        raw = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
+        await conn.execute(
+            'INSERT INTO user_session (id, id_hash, "user", created_at, last_seen_at, expires_at,'
+            " signature) VALUES (gen_random_uuid(), $1, $2, $3, $3, $4, '')",
+            hashlib.sha256(raw.encode()).hexdigest(),
+            user["id"],
+            now,
+            now + timedelta(days=1),
+        )
+        scope = await conn.fetchval(
+            'SELECT count(*) FROM participation WHERE "user" = $1', user["id"]
+        )
+        total = await conn.fetchval("SELECT count(*) FROM application")
+        answers = await conn.fetchval("SELECT count(*) FROM answer")
+        archived = await conn.fetchval(
+            "SELECT count(*) FROM participation WHERE \"user\" = $1 AND app_status = 'archived'",
+            user["id"],
+        )
+        # A deep page: 90 % into the biggest tab (keyset cursor, as the "next" links build it).
+        deep = await conn.fetchrow(
+            "SELECT app_updated_at, application FROM participation"
+            " WHERE \"user\" = $1 AND app_status = 'archived'"
+            " ORDER BY app_updated_at DESC, application DESC OFFSET $2 LIMIT 1",
+            user["id"],
+            int(archived * 0.9),
+        )
+        cursor = f"{int(deep['app_updated_at'].timestamp() * 1_000_000)}_{deep['application'].hex}"
+        # A usager name that exists in the scope, searched without its accents.
+        name = await conn.fetchrow(
+            "SELECT a.usager_first_name, a.usager_last_name FROM participation p"
+            ' JOIN application a ON a.id = p.application WHERE p."user" = $1'
+            " AND a.usager_first_name = 'Élodie' LIMIT 1",
+            user["id"],
+        )
+        long_thread = await conn.fetchval(
+            "SELECT p.application FROM participation p JOIN application a"
+            ' ON a.id = p.application WHERE p."user" = $1 ORDER BY a.answers_count DESC LIMIT 1',
+            user["id"],
+        )
+        long_count = await conn.fetchval(
+            "SELECT count(*) FROM answer WHERE application = $1", long_thread
+        )
+    finally:
+        await conn.close()
+    last = name["usager_last_name"] if name else "Dupont"
+    import unicodedata
+
+    plain = "".join(
+        c for c in unicodedata.normalize("NFKD", f"elodie {last}") if not unicodedata.combining(c)
+    ).lower()
+    return {
+        "cookie": f"aplus_session={raw}",
+        "scope": scope,
+        "total": total,
+        "answers": answers,
+        "scenarios": [
+            ("inbox first page (Nouvelles)", "/demandes"),
+            ("tab En cours", "/demandes?onglet=en-cours"),
+            ("tab En souffrance", "/demandes?onglet=en-souffrance"),
+            ("tab Traitées", "/demandes?onglet=traitees"),
+            ("tab Archivées", "/demandes?onglet=archivees"),
+            ("deep page (90 % of Archivées)", f"/demandes?onglet=archivees&apres={cursor}"),
+            ("search usager name", "/demandes?recherche=" + plain.replace(" ", "+")),
+            ("search common word", "/demandes?recherche=attestation"),
+            (f"demande page ({long_count} messages)", f"/demandes/{long_thread}"),
+        ],
+    }
+
+
+def wrk(url: str, cookie: str | None, duration: int, connections: int, threads: int) -> dict:
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / "report.lua"),
+    ]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database-url", required=True)
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8765)
+    args = parser.parse_args()
+
+    info = asyncio.run(prepare(args.database_url))
+    env = {
+        **os.environ,
+        "APLUS_ENV": "production",
+        "DATABASE_URL": args.database_url,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "FILE_KEYS": "bench:" + "A" * 43 + "=",
+        "BASE_URL": "https://aplus.example.gouv.fr",
+        "APLUS_VAR_DIR": "/tmp/aplus-bench-var",
+        "PYTHONPATH": str(ROOT),
+    }
+    app_port, floor_port = args.port, args.port + 1
+    servers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "web", "--port", str(app_port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+        subprocess.Popen(
+            [sys.executable, "-m", "bench.floor_app", str(floor_port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        ),
+    ]
+    results = {
+        "label": args.label,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "cpu": next(
+                (
+                    line.split(":", 1)[1].strip()
+                    for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")
+                ),
+                "?",
+            ),
+        },
+        "database": {
+            "demandes": info["total"],
+            "messages": info["answers"],
+            "bench_user_scope": info["scope"],
+        },
+        "load": {
+            "tool": "wrk",
+            "connections": args.connections,
+            "threads": args.threads,
+            "seconds": args.duration,
+        },
+        "scenarios": [],
+    }
+    try:
+        base = f"http://127.0.0.1:{app_port}"
+        wait_up(base + "/sante")
+        wait_up(f"http://127.0.0.1:{floor_port}/")
+        floor_url = f"http://127.0.0.1:{floor_port}/"
+        wrk(floor_url, None, 2, args.connections, args.threads)
+        results["floor"] = {
+            "single": wrk(floor_url, None, args.duration, 1, 1),
+            "loaded": wrk(floor_url, None, args.duration, args.connections, args.threads),
+        }
+        floor = results["floor"]["loaded"]
+        print(f"{'':42} {'1 connection':>18} | {args.connections} connections")
+        print(
+            f"{'scenario':42} {'p50 ms':>8} {'p95 ms':>8} | {'p50 ms':>8} {'p95 ms':>8}"
+            f" {'req/s':>8} {'× floor':>8}"
+        )
+
+        def line(name, single, loaded, ratio):
+            print(
+                f"{name:42} {single['p50_ms']:8.2f} {single['p95_ms']:8.2f} |"
+                f" {loaded['p50_ms']:8.2f} {loaded['p95_ms']:8.2f} {loaded['rps']:8.0f}"
+                f" {ratio:8.2f}" + (f"  non-2xx {loaded['non_2xx']}" if loaded["non_2xx"] else "")
+            )
+
+        line("framework floor", results["floor"]["single"], floor, 1.0)
+        for name, path in info["scenarios"]:
+            status = status_of(base + path, info["cookie"])
+            if status != 200:
+                note = f"skipped: HTTP {status}" + (
+                    " (route not on this branch yet)" if status == 404 else ""
+                )
+                print(f"{name:42} {note}")
+                results["scenarios"].append({"name": name, "path": path, "skipped": note})
+                continue
+            # Warm up (connection pool, plan cache, shared buffers), then measure.
+            wrk(base + path, info["cookie"], 2, args.connections, args.threads)
+            single = wrk(base + path, info["cookie"], args.duration, 1, 1)
+            loaded = wrk(base + path, info["cookie"], args.duration, args.connections, args.threads)
+            ratio = loaded["rps"] / floor["rps"]
+            results["scenarios"].append(
+                {
+                    "name": name,
+                    "path": path,
+                    "single": single,
+                    "loaded": loaded,
+                    "floor_ratio": ratio,
+                }
+            )
+            line(name, single, loaded, ratio)
+    finally:
+        for server in servers:
+            server.terminate()
+        for server in servers:
+            server.wait(timeout=10)
+    out = ROOT / "bench" / f"results-{args.label}.json"
+    out.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
+    print(f"saved {out}")
+
+
+if __name__ == "__main__":
+    main()
