@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from litestar import Request, Router, get
+from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
 from litestar.response import Response, Template
 
@@ -68,7 +69,7 @@ async def mail_list_json() -> Response:
 
 
 @get("/dev/mails/apercu/{event:str}", opt=public())
-async def mail_preview(request: Request, event: str) -> Template:
+async def mail_preview(request: Request, event: FromPath[str]) -> Template:
     if event not in emails.PREVIEWS:
         raise NotFoundException()
     subject, text, _html = emails.render_email(event, emails.PREVIEWS[event])
