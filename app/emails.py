@@ -19,6 +19,8 @@ from app.settings import get_settings
 from app.tables import OutboxEmail
 
 PARIS = ZoneInfo("Europe/Paris")
+# The advisory lock key of an outbox row, its id being the query's parameter.
+OUTBOX_LOCK = "hashtextextended({}, 0)"
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates" / "emails"),
     autoescape=select_autoescape(["html"]),
@@ -53,6 +55,9 @@ async def queue_email(
         created_at=clock.now(),
     )
     await row.save()
+    # Held until the caller's transaction ends: the job, enqueued through another connection
+    # before that commit, waits on it instead of finding no row (see jobs.mail.send_email).
+    await OutboxEmail.raw(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})", str(row.id))
     await enqueue("send_email", key=f"mail:{row.id}", outbox_id=str(row.id))
     return row
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from uuid import UUID
 
 from app import clock, mailer
+from app.emails import OUTBOX_LOCK
 from app.jobs.queue import enqueue
 from app.tables import OutboxEmail
 
@@ -17,6 +18,9 @@ SWEEP_CRON = "*/5 * * * *"
 
 async def send_email(ctx: dict, *, outbox_id: str) -> str:
     """Send one outbox e-mail; idempotent (a sent e-mail is not sent again)."""
+    # Mails queued inside a transaction are enqueued before it commits: wait for its end
+    # (queue_email holds this lock until then). No row after that means it was rolled back.
+    await OutboxEmail.raw(f"SELECT pg_advisory_xact_lock_shared({OUTBOX_LOCK})", outbox_id)
     row = await OutboxEmail.objects().where(OutboxEmail.id == UUID(outbox_id)).first()
     if row is None or row.sent_at is not None:
         return "nothing to do"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from app import clock, emails
 from app.jobs import mail
 from app.jobs.queue import enqueue
+from app.piccolo_conf import DB
 from app.tables import OutboxEmail
 
 ADDRESS = "nouvel.agent@exemple.gouv.fr"
@@ -103,3 +106,40 @@ async def test_a_failing_job_under_the_worker_keeps_the_mail(db, mailbox, smtp_d
     # The worker may already have retried once within its burst: each try is counted.
     assert row.attempts >= 1
     assert row.last_error == "SMTPConnectError"
+
+
+async def _job_racing_a_transaction(outcome: str) -> str:
+    """Queue a mail in a transaction on one connection, start its job on another before the
+    transaction ends, then end it with `outcome`; what the job answered."""
+    queued = asyncio.Event()
+    ids = []
+
+    async def writer() -> None:
+        async with DB.transaction() as transaction:
+            row = await emails.queue_email("welcome", [ADDRESS], {"login_url": "http://x/"})
+            ids.append(row.id)
+            queued.set()
+            await asyncio.sleep(0.5)
+            if outcome == "rollback":
+                await transaction.rollback()
+
+    writing = asyncio.create_task(writer())
+    await queued.wait()
+    job = asyncio.create_task(mail.send_email({}, outbox_id=str(ids[0])))
+    await asyncio.sleep(0.2)
+    assert not job.done()  # the job waits for the transaction instead of finding no row
+    await writing
+    try:
+        return await asyncio.wait_for(job, 5)
+    finally:
+        await OutboxEmail.delete().where(OutboxEmail.id == ids[0])
+
+
+async def test_a_job_faster_than_the_commit_waits_and_sends(migrated, job_queue, mailbox):
+    assert await _job_racing_a_transaction("commit") == "sent"
+    assert len(mailbox.to(ADDRESS)) == 1
+
+
+async def test_a_job_of_a_rolled_back_mail_sends_nothing(migrated, job_queue, mailbox):
+    assert await _job_racing_a_transaction("rollback") == "nothing to do"
+    assert mailbox.to(ADDRESS) == []

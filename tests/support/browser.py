@@ -185,9 +185,9 @@ async def assert_accessible(page) -> None:
     """Fail on any WCAG 2.1 A/AA violation axe finds on the page as it is now.
 
     axe needs timers, which do not run where JavaScript is disabled: such a page is audited by
-    loading the same URL, with the same cookies, in a context where JavaScript runs but the
-    page's own scripts are blocked, so the DOM and CSS are those a user without JavaScript gets.
-    One-time content (flash messages) is not there on that second load.
+    serving its very HTML again at the same URL, with the same cookies, in a context where
+    JavaScript runs but the page's own scripts are blocked, so the DOM and CSS are those a user
+    without JavaScript gets — also for the answer to a form post, which a GET would not give.
     """
     if await _scripts_run(page):
         violations = await axe_violations(page)
@@ -207,6 +207,7 @@ async def _scripts_run(page) -> bool:
 
 
 async def _audit_without_page_scripts(page) -> list[dict]:
+    html = await page.content()
     context = await page.context.browser.new_context()
     try:
         await context.add_cookies(await page.context.cookies())
@@ -214,6 +215,11 @@ async def _audit_without_page_scripts(page) -> list[dict]:
         async def block_scripts(route):
             if route.request.resource_type == "script":
                 await route.abort()
+            elif (
+                route.request.resource_type == "document"
+                and route.request.url == page.url.split("#")[0]
+            ):
+                await route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
             else:
                 await route.continue_()
 
