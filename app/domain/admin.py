@@ -158,6 +158,7 @@ async def save_group(
             actor_id=viewer.id,
             group_id=group.id,
             client_address=client_address,
+            changed_fields=changed,
         )
     return group
 
@@ -271,11 +272,16 @@ async def save_user(
                 actor_id=viewer.id,
                 user_id=user.id,
                 client_address=client_address,
+                changed_fields=["email"],
             )
         if User.disabled_at in changes:
             code = audit.Event.USER_DISABLED if values["disabled"] else audit.Event.USER_REACTIVATED
             await audit.record(
-                code, actor_id=viewer.id, user_id=user.id, client_address=client_address
+                code,
+                actor_id=viewer.id,
+                user_id=user.id,
+                client_address=client_address,
+                changed_fields=["disabled_at"],
             )
         if changes:
             await audit.record(
@@ -283,6 +289,7 @@ async def save_user(
                 actor_id=viewer.id,
                 user_id=user.id,
                 client_address=client_address,
+                changed_fields=[column._meta.name for column in changes],
             )
     return errors
 
@@ -320,6 +327,7 @@ async def add_user_to_group(
         user_id=user.id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["groups", "is_manager"] if manager else ["groups"],
     )
 
 
@@ -333,10 +341,37 @@ async def remove_user_from_group(
         user_id=user.id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["groups"],
     )
 
 
 # --- events log ----------------------------------------------------------------------------
+
+# How the events log names the fields an edit changed.
+FIELD_LABELS = {
+    "email": "e-mail",
+    "first_name": "prénom",
+    "last_name": "nom",
+    "qualite": "qualité",
+    "phone": "téléphone",
+    "is_helper": "aidant",
+    "is_instructor": "instructeur",
+    "is_manager": "responsable",
+    "is_collective": "compte partagé",
+    "internal_note": "note interne",
+    "disabled_at": "désactivation",
+    "cgu_version": "version des CGU acceptée",
+    "cgu_accepted_at": "date d'acceptation des CGU",
+    "groups": "groupes",
+    "scopes": "périmètres",
+    "name": "nom du groupe",
+    "organisation": "organisme",
+    "areas": "départements",
+    "network": "réseau",
+    "short_description": "description courte",
+    "public_note": "note publique",
+    "bal_email": "BAL",
+}
 
 
 @dataclass

@@ -210,6 +210,7 @@ async def deactivate_member(
         user_id=user_id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["disabled_at"],
     )
     return "disabled"
 
@@ -232,6 +233,7 @@ async def reactivate_member(
         user_id=user_id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["disabled_at"],
     )
 
 
@@ -340,14 +342,14 @@ async def update_member(
                 client_address=client_address,
             )
         if changed:
-            # Which fields changed is all the log could hold: it has no column for it, and
-            # values of personal fields must never be written there.
+            # Names only: values of personal fields must never be written to the log.
             await audit.record(
                 audit.Event.MEMBER_UPDATED,
                 actor_id=actor_id,
                 user_id=user_id,
                 group_id=group.id,
                 client_address=client_address,
+                changed_fields=changed,
             )
     return form
 
@@ -525,6 +527,7 @@ async def update_group_texts(
             actor_id=actor_id,
             group_id=group.id,
             client_address=client_address,
+            changed_fields=changed,
         )
     return values, errors
 

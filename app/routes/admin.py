@@ -260,6 +260,7 @@ async def events(request: Request) -> Template:
             "filters": filters,
             "params": params,
             "codes": [e.value for e in audit.Event],
+            "field_labels": admin.FIELD_LABELS,
         },
         status_code=422 if filters.errors else 200,
     )
