@@ -53,6 +53,8 @@ class Event(StrEnum):
     USER_DELETED = "user_deleted"
     USER_PREREGISTERED = "user_preregistered"
     IMPORT_APPLIED = "import_applied"
+    SCOPE_GRANTED = "scope_granted"
+    SCOPE_REMOVED = "scope_removed"
 
 
 async def record(
