@@ -47,6 +47,27 @@ async def my_groups(viewer: Viewer) -> list[Group]:
     )
 
 
+# "Mes groupes" shows this many blocks a page: a national observer's scope holds every group.
+MY_GROUPS_PAGE_SIZE = 20
+
+
+async def my_groups_page(viewer: Viewer, q: str = "", page: int = 1) -> tuple[list[Group], int]:
+    """One page of "Mes groupes", searched by name or département code; (groups, total)."""
+    where = visible_groups(viewer, with_admin_areas=False)
+    q = " ".join(q.split())
+    if q:
+        where = where & (Group.name.ilike(f"%{q}%") | Group.areas.any(q.upper()))
+    total = await Group.count().where(where)
+    rows = (
+        await Group.objects()
+        .where(where)
+        .order_by(Group.name, Group.id)
+        .limit(MY_GROUPS_PAGE_SIZE)
+        .offset((page - 1) * MY_GROUPS_PAGE_SIZE)
+    )
+    return rows, total
+
+
 async def group_members(group_ids: Sequence[UUID]) -> dict[UUID, list[dict[str, Any]]]:
     """Members of each group with how many groups each belongs to (one query)."""
     result: dict[UUID, list[dict[str, Any]]] = {g: [] for g in group_ids}
