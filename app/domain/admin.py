@@ -11,7 +11,13 @@ from uuid import UUID
 
 from app import clock, emails
 from app.domain import audit, reference, sessions
-from app.domain.groups import clean_member_fields
+from app.domain.groups import (
+    checked,
+    clean_group_texts,
+    clean_member_fields,
+    is_helper_organisation,
+    save_group_changes,
+)
 from app.domain.users import add_member, create_group, create_user
 from app.domain.validators import ValidationError, normalize_email
 from app.emails import PARIS as PARIS_TZ
@@ -83,19 +89,12 @@ def parse_areas(value: str) -> tuple[list[str], str | None]:
 def clean_group(
     viewer: Viewer, data: dict[str, Any], *, current: Group | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    values = {
-        "name": " ".join(str(data.get("name", "")).split()),
-        "organisation": str(data.get("organisation", "")).strip(),
-        "areas_text": str(data.get("areas", "")).strip(),
-        "network": " ".join(str(data.get("network", "")).split()),
-        "short_description": " ".join(str(data.get("short_description", "")).split()),
-        "bal_email": str(data.get("bal_email", "")).strip(),
-    }
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = "Le nom du groupe est obligatoire."
-    elif len(values["name"]) > 200:
-        errors["name"] = "Le nom du groupe ne doit pas dépasser 200 caractères."
+    values, errors = clean_group_texts(data, ("name", "short_description", "bal_email"))
+    values.update(
+        organisation=str(data.get("organisation", "")).strip(),
+        areas_text=str(data.get("areas", "")).strip(),
+        network=" ".join(str(data.get("network", "")).split()),
+    )
     try:
         reference.organisation(values["organisation"])
     except KeyError:
@@ -116,13 +115,6 @@ def clean_group(
             errors["areas"] = "Le groupe doit rester dans au moins un de vos départements."
     if len(values["network"]) > 100:
         errors["network"] = "Le réseau ne doit pas dépasser 100 caractères."
-    if values["bal_email"]:
-        try:
-            values["bal_email"] = normalize_email(values["bal_email"])
-        except ValidationError as e:
-            errors["bal_email"] = str(e)
-    else:
-        values["bal_email"] = None
     return values, errors
 
 
@@ -149,18 +141,9 @@ async def save_group(
             client_address=client_address,
         )
         return group
-    changed = [name for name in GROUP_FIELDS if getattr(group, name) != values[name]]
-    if changed:
-        await Group.update({getattr(Group, n): values[n] for n in changed}).where(
-            Group.id == group.id
-        )
-        await audit.record(
-            audit.Event.GROUP_UPDATED,
-            actor_id=viewer.id,
-            group_id=group.id,
-            client_address=client_address,
-            changed_fields=changed,
-        )
+    await save_group_changes(
+        group, values, GROUP_FIELDS, actor_id=viewer.id, client_address=client_address
+    )
     return group
 
 
@@ -222,8 +205,8 @@ async def user_memberships(user_id: UUID) -> list[dict[str, Any]]:
 def clean_user(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     values, errors = clean_member_fields(data)
     values.pop("is_manager")
-    values["is_helper"] = str(data.get("is_helper", "")) in {"1", "on"}
-    values["disabled"] = str(data.get("disabled", "")) in {"1", "on"}
+    values["is_helper"] = checked(data, "is_helper")
+    values["disabled"] = checked(data, "disabled")
     values["internal_note"] = str(data.get("internal_note", "")).strip()
     try:
         values["email"] = normalize_email(data.get("email"))
@@ -806,7 +789,7 @@ async def apply_import(
                     last_name=v["last_name"],
                     qualite=v["qualite"],
                     phone=v["phone"],
-                    helper=v["organisme"] in {o.code for o in reference.HELPER_ORGANISATIONS},
+                    helper=is_helper_organisation(v["organisme"]),
                     instructor=_yes(v.get("instructeur", "")),
                 )
                 await audit.record(
