@@ -239,6 +239,49 @@ def user_create(email, first_name, last_name, roles, groups, manager, admin_area
     click.echo(f"Compte créé : {created.email}")
 
 
+SCOPE_ROLES = {"territoire": "area_manager", "observateur": "observer"}
+
+
+@user.command(
+    "scope",
+    help="Donne un périmètre de responsable de territoire ou d'observateur. Sans --area : "
+    "tous les départements (seulement ici, jamais depuis l'interface) ; sans --organisation : "
+    "tous les organismes.",
+)
+@click.option("--email", required=True)
+@click.option("--role", required=True, type=click.Choice(tuple(SCOPE_ROLES)))
+@click.option("--organisation", default=None, help="Code d'organisme, par exemple caf.")
+@click.option("--area", default=None, help="Code de département, par exemple 75.")
+def user_scope(email, role, organisation, area) -> None:
+    from app.domain import admin, audit, reference
+    from app.tables import User
+
+    async def go():
+        found = await User.objects().where(User.email == email.strip().lower()).first()
+        if found is None:
+            _fail(f"Aucun compte avec l'adresse {email!r}")
+        if organisation is not None:
+            try:
+                reference.organisation(organisation)
+            except KeyError:
+                _fail(f"Organisme inconnu : {organisation!r}")
+        code = area
+        if area is not None:
+            try:
+                code = reference.departement(area).code
+            except KeyError:
+                _fail(f"Département inconnu : {area!r}")
+        granted = await admin.grant_scope(found.id, SCOPE_ROLES[role], organisation, code)
+        if granted:
+            await audit.record(
+                audit.Event.SCOPE_GRANTED, user_id=found.id, changed_fields=["scopes"]
+            )
+        return granted
+
+    granted = _run_db(go)
+    click.echo("Périmètre ajouté." if granted else "Ce compte a déjà ce périmètre.")
+
+
 @main.command(help="Lance tout le produit en local : base, migrations, démo, web, worker, e-mails.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))

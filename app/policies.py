@@ -535,3 +535,11 @@ def sees_private_answers(viewer: Viewer) -> bool:
     """The role part of `can_read_private_answers`, for lists (inbox, search) whose query
     scope already holds the invitation: instructeurs and experts, never aidants (spec §3)."""
     return viewer.is_instructor or viewer.is_expert
+
+
+# --- scopes of area managers and observers (issue 6) ---
+
+
+def can_grant_scope(viewer: Viewer, area: str | None) -> bool:
+    """Admins grant or remove scopes on their own départements; "all" is for the CLI."""
+    return viewer.is_admin and area is not None and area in viewer.admin_areas

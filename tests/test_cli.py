@@ -163,3 +163,30 @@ def test_bad_arguments_give_a_message_and_no_traceback(fresh_database, args, mes
     assert result.returncode != 0
     assert "Traceback" not in result.stderr + result.stdout
     assert message.lower() in result.stderr.lower(), result.stderr
+
+
+def test_user_scope_grants_a_national_observer_scope(fresh_database):
+    assert (
+        aplus(
+            "user", "create", "--email", "observatrice@exemple.gouv.fr", database_url=fresh_database
+        ).returncode
+        == 0
+    )
+    args = ("user", "scope", "--email", "observatrice@exemple.gouv.fr", "--role", "observateur")
+    granted = aplus(*args, database_url=fresh_database)
+    assert granted.returncode == 0, granted.stderr
+    assert "Périmètre ajouté" in granted.stdout
+    again = aplus(*args, database_url=fresh_database)
+    assert "déjà ce périmètre" in again.stdout
+    unknown = aplus(*args, "--area", "999", database_url=fresh_database)
+    assert unknown.returncode != 0 and "Département inconnu" in unknown.stderr
+    with psycopg.connect(fresh_database) as conn:
+        rows = conn.execute(
+            "SELECT s.role, s.organisation, s.area FROM manager_scope s"
+            " JOIN app_user u ON u.id = s.user WHERE u.email = 'observatrice@exemple.gouv.fr'"
+        ).fetchall()
+        events = conn.execute(
+            "SELECT changed_fields FROM audit_event WHERE code = 'scope_granted'"
+        ).fetchall()
+    assert rows == [("observer", None, None)]
+    assert events == [(["scopes"],)]

@@ -176,6 +176,7 @@ ROWS: dict[str, dict] = {
         "target_application_id": uuid.uuid4(),
         "target_file_id": uuid.uuid4(),
         "client_address": "2001:db8::1",
+        "changed_fields": ["first_name", "phone"],
         "created_at": at(29),
     },
     "OutboxEmail": {

@@ -11,18 +11,25 @@ from uuid import UUID
 
 from app import clock, emails
 from app.domain import audit, reference, sessions
-from app.domain.groups import clean_member_fields
+from app.domain.groups import (
+    checked,
+    clean_group_texts,
+    clean_member_fields,
+    is_helper_organisation,
+    save_group_changes,
+)
 from app.domain.users import add_member, create_group, create_user
 from app.domain.validators import ValidationError, normalize_email
 from app.emails import PARIS as PARIS_TZ
 from app.piccolo_conf import DB
-from app.policies import Viewer, administered_groups, administered_users_sql
+from app.policies import Viewer, administered_groups, administered_users_sql, can_grant_scope
 from app.tables import (
     Answer,
     Application,
     ApplicationGroup,
     AuditEvent,
     Group,
+    ManagerScope,
     Membership,
     Participation,
     User,
@@ -82,19 +89,12 @@ def parse_areas(value: str) -> tuple[list[str], str | None]:
 def clean_group(
     viewer: Viewer, data: dict[str, Any], *, current: Group | None = None
 ) -> tuple[dict[str, Any], dict[str, str]]:
-    values = {
-        "name": " ".join(str(data.get("name", "")).split()),
-        "organisation": str(data.get("organisation", "")).strip(),
-        "areas_text": str(data.get("areas", "")).strip(),
-        "network": " ".join(str(data.get("network", "")).split()),
-        "short_description": " ".join(str(data.get("short_description", "")).split()),
-        "bal_email": str(data.get("bal_email", "")).strip(),
-    }
-    errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = "Le nom du groupe est obligatoire."
-    elif len(values["name"]) > 200:
-        errors["name"] = "Le nom du groupe ne doit pas dépasser 200 caractères."
+    values, errors = clean_group_texts(data, ("name", "short_description", "bal_email"))
+    values.update(
+        organisation=str(data.get("organisation", "")).strip(),
+        areas_text=str(data.get("areas", "")).strip(),
+        network=" ".join(str(data.get("network", "")).split()),
+    )
     try:
         reference.organisation(values["organisation"])
     except KeyError:
@@ -115,13 +115,6 @@ def clean_group(
             errors["areas"] = "Le groupe doit rester dans au moins un de vos départements."
     if len(values["network"]) > 100:
         errors["network"] = "Le réseau ne doit pas dépasser 100 caractères."
-    if values["bal_email"]:
-        try:
-            values["bal_email"] = normalize_email(values["bal_email"])
-        except ValidationError as e:
-            errors["bal_email"] = str(e)
-    else:
-        values["bal_email"] = None
     return values, errors
 
 
@@ -148,17 +141,9 @@ async def save_group(
             client_address=client_address,
         )
         return group
-    changed = [name for name in GROUP_FIELDS if getattr(group, name) != values[name]]
-    if changed:
-        await Group.update({getattr(Group, n): values[n] for n in changed}).where(
-            Group.id == group.id
-        )
-        await audit.record(
-            audit.Event.GROUP_UPDATED,
-            actor_id=viewer.id,
-            group_id=group.id,
-            client_address=client_address,
-        )
+    await save_group_changes(
+        group, values, GROUP_FIELDS, actor_id=viewer.id, client_address=client_address
+    )
     return group
 
 
@@ -220,8 +205,8 @@ async def user_memberships(user_id: UUID) -> list[dict[str, Any]]:
 def clean_user(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     values, errors = clean_member_fields(data)
     values.pop("is_manager")
-    values["is_helper"] = str(data.get("is_helper", "")) in {"1", "on"}
-    values["disabled"] = str(data.get("disabled", "")) in {"1", "on"}
+    values["is_helper"] = checked(data, "is_helper")
+    values["disabled"] = checked(data, "disabled")
     values["internal_note"] = str(data.get("internal_note", "")).strip()
     try:
         values["email"] = normalize_email(data.get("email"))
@@ -271,11 +256,16 @@ async def save_user(
                 actor_id=viewer.id,
                 user_id=user.id,
                 client_address=client_address,
+                changed_fields=["email"],
             )
         if User.disabled_at in changes:
             code = audit.Event.USER_DISABLED if values["disabled"] else audit.Event.USER_REACTIVATED
             await audit.record(
-                code, actor_id=viewer.id, user_id=user.id, client_address=client_address
+                code,
+                actor_id=viewer.id,
+                user_id=user.id,
+                client_address=client_address,
+                changed_fields=["disabled_at"],
             )
         if changes:
             await audit.record(
@@ -283,6 +273,7 @@ async def save_user(
                 actor_id=viewer.id,
                 user_id=user.id,
                 client_address=client_address,
+                changed_fields=[column._meta.name for column in changes],
             )
     return errors
 
@@ -320,6 +311,7 @@ async def add_user_to_group(
         user_id=user.id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["groups", "is_manager"] if manager else ["groups"],
     )
 
 
@@ -333,10 +325,153 @@ async def remove_user_from_group(
         user_id=user.id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["groups"],
     )
 
 
+# --- scopes of area managers and observers -------------------------------------------------
+
+SCOPE_ROLES = {"area_manager": "Responsable de territoire", "observer": "Observateur"}
+
+
+async def user_scopes(user_id: UUID) -> list[dict[str, Any]]:
+    """The user's scopes, labelled; `None` organisation or area means all of them."""
+    rows = await ManagerScope.select(
+        ManagerScope.id, ManagerScope.role, ManagerScope.organisation, ManagerScope.area
+    ).where(ManagerScope.user == user_id)
+    for row in rows:
+        row["role_label"] = SCOPE_ROLES.get(row["role"], row["role"])
+        row["organisation_label"] = (
+            reference.organisation(row["organisation"]).short_name
+            if row["organisation"]
+            else "Tous les organismes"
+        )
+        row["area_label"] = (
+            reference.departement(row["area"]).label if row["area"] else "Tous les départements"
+        )
+    return sorted(rows, key=lambda r: (r["role"], r["area"] or "", r["organisation"] or ""))
+
+
+def clean_scope(viewer: Viewer, data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """A scope typed on the admin user page; "all départements" is for the CLI only."""
+    values: dict[str, Any] = {
+        "role": str(data.get("role", "")).strip(),
+        "organisation": str(data.get("organisation", "")).strip() or None,
+        "area": str(data.get("area", "")).strip() or None,
+    }
+    errors: dict[str, str] = {}
+    if values["role"] not in SCOPE_ROLES:
+        errors["role"] = "Choisissez « responsable de territoire » ou « observateur »."
+    if values["organisation"] is not None:
+        try:
+            reference.organisation(values["organisation"])
+        except KeyError:
+            errors["organisation"] = "Choisissez un organisme dans la liste."
+    if values["area"] is None:
+        errors["area"] = (
+            "Choisissez un département : un périmètre sur tous les départements "
+            "s'attribue en ligne de commande."
+        )
+    else:
+        try:
+            values["area"] = reference.departement(values["area"]).code
+        except KeyError:
+            errors["area"] = "Département inconnu."
+        else:
+            if not can_grant_scope(viewer, values["area"]):
+                errors["area"] = "Vous n'administrez pas ce département."
+    return values, errors
+
+
+async def grant_scope(
+    user_id: UUID, role: str, organisation: str | None, area: str | None
+) -> ManagerScope | None:
+    """Add the scope unless the user already has it (then None); checks are the caller's."""
+    same = (
+        (ManagerScope.user == user_id)
+        & (ManagerScope.role == role)
+        & (
+            ManagerScope.organisation.is_null()
+            if organisation is None
+            else ManagerScope.organisation == organisation
+        )
+        & (ManagerScope.area.is_null() if area is None else ManagerScope.area == area)
+    )
+    if await ManagerScope.exists().where(same):
+        return None
+    scope = ManagerScope(user=user_id, role=role, organisation=organisation, area=area)
+    await scope.save()
+    return scope
+
+
+async def add_scope(
+    viewer: Viewer, user: User, values: dict[str, Any], *, client_address: str = ""
+) -> str | None:
+    """Grant a cleaned scope; returns the French reason when it already exists."""
+    scope = await grant_scope(user.id, values["role"], values["organisation"], values["area"])
+    if scope is None:
+        return "Cette personne a déjà ce périmètre."
+    await audit.record(
+        audit.Event.SCOPE_GRANTED,
+        actor_id=viewer.id,
+        user_id=user.id,
+        client_address=client_address,
+        changed_fields=["scopes"],
+    )
+    return None
+
+
+async def remove_scope(
+    viewer: Viewer, user: User, scope_id: UUID, *, client_address: str = ""
+) -> str | None:
+    """Remove one of the user's scopes on a département this admin administers."""
+    scope = (
+        await ManagerScope.objects()
+        .where((ManagerScope.id == scope_id) & (ManagerScope.user == user.id))
+        .first()
+    )
+    if scope is None:
+        return "Ce périmètre n'existe pas ou plus."
+    if not can_grant_scope(viewer, scope.area):
+        return "Ce périmètre dépasse vos départements : il se gère en ligne de commande."
+    await scope.remove()
+    await audit.record(
+        audit.Event.SCOPE_REMOVED,
+        actor_id=viewer.id,
+        user_id=user.id,
+        client_address=client_address,
+        changed_fields=["scopes"],
+    )
+    return None
+
+
 # --- events log ----------------------------------------------------------------------------
+
+# How the events log names the fields an edit changed.
+FIELD_LABELS = {
+    "email": "e-mail",
+    "first_name": "prénom",
+    "last_name": "nom",
+    "qualite": "qualité",
+    "phone": "téléphone",
+    "is_helper": "aidant",
+    "is_instructor": "instructeur",
+    "is_manager": "responsable",
+    "is_collective": "compte partagé",
+    "internal_note": "note interne",
+    "disabled_at": "désactivation",
+    "cgu_version": "version des CGU acceptée",
+    "cgu_accepted_at": "date d'acceptation des CGU",
+    "groups": "groupes",
+    "scopes": "périmètres",
+    "name": "nom du groupe",
+    "organisation": "organisme",
+    "areas": "départements",
+    "network": "réseau",
+    "short_description": "description courte",
+    "public_note": "note publique",
+    "bal_email": "BAL",
+}
 
 
 @dataclass
@@ -654,7 +789,7 @@ async def apply_import(
                     last_name=v["last_name"],
                     qualite=v["qualite"],
                     phone=v["phone"],
-                    helper=v["organisme"] in {o.code for o in reference.HELPER_ORGANISATIONS},
+                    helper=is_helper_organisation(v["organisme"]),
                     instructor=_yes(v.get("instructeur", "")),
                 )
                 await audit.record(

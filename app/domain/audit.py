@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from enum import StrEnum
 from uuid import UUID
 
@@ -52,6 +53,8 @@ class Event(StrEnum):
     USER_DELETED = "user_deleted"
     USER_PREREGISTERED = "user_preregistered"
     IMPORT_APPLIED = "import_applied"
+    SCOPE_GRANTED = "scope_granted"
+    SCOPE_REMOVED = "scope_removed"
 
 
 async def record(
@@ -63,7 +66,9 @@ async def record(
     application_id: UUID | None = None,
     file_id: UUID | None = None,
     client_address: str = "",
+    changed_fields: Iterable[str] = (),
 ) -> None:
+    """Write one event; for edits, `changed_fields` names the fields (never their values)."""
     await AuditEvent.insert(
         AuditEvent(
             code=code.value,
@@ -73,6 +78,7 @@ async def record(
             target_application_id=application_id,
             target_file_id=file_id,
             client_address=client_address,
+            changed_fields=list(dict.fromkeys(changed_fields)),
             created_at=clock.now(),
         )
     )

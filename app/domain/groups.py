@@ -23,6 +23,13 @@ from app.tables import (
 )
 
 _HELPER_ORGANISATION_CODES = frozenset(o.code for o in HELPER_ORGANISATIONS)
+
+
+def is_helper_organisation(code: str | None) -> bool:
+    """New accounts of such a group are aidants (France Services, mairie, CCAS…)."""
+    return code is None or code in _HELPER_ORGANISATION_CODES
+
+
 MAX_NEW_ROWS = 50
 
 # Fields a responsable edits on a member's row (the e-mail is for admins only, spec §5).
@@ -45,6 +52,27 @@ async def my_groups(viewer: Viewer) -> list[Group]:
         .where(visible_groups(viewer, with_admin_areas=False))
         .order_by(Group.name)
     )
+
+
+# "Mes groupes" shows this many blocks a page: a national observer's scope holds every group.
+MY_GROUPS_PAGE_SIZE = 20
+
+
+async def my_groups_page(viewer: Viewer, q: str = "", page: int = 1) -> tuple[list[Group], int]:
+    """One page of "Mes groupes", searched by name or département code; (groups, total)."""
+    where = visible_groups(viewer, with_admin_areas=False)
+    q = " ".join(q.split())
+    if q:
+        where = where & (Group.name.ilike(f"%{q}%") | Group.areas.any(q.upper()))
+    total = await Group.count().where(where)
+    rows = (
+        await Group.objects()
+        .where(where)
+        .order_by(Group.name, Group.id)
+        .limit(MY_GROUPS_PAGE_SIZE)
+        .offset((page - 1) * MY_GROUPS_PAGE_SIZE)
+    )
+    return rows, total
 
 
 async def group_members(group_ids: Sequence[UUID]) -> dict[UUID, list[dict[str, Any]]]:
@@ -210,6 +238,7 @@ async def deactivate_member(
         user_id=user_id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["disabled_at"],
     )
     return "disabled"
 
@@ -232,6 +261,7 @@ async def reactivate_member(
         user_id=user_id,
         group_id=group.id,
         client_address=client_address,
+        changed_fields=["disabled_at"],
     )
 
 
@@ -248,7 +278,8 @@ class MemberForm:
     confirm_count: int | None = None
 
 
-def _checked(data: dict[str, Any], name: str) -> bool:
+def checked(data: dict[str, Any], name: str) -> bool:
+    """A checkbox of a posted form."""
     return str(data.get(name, "")).strip().lower() in {"1", "on", "true", "oui"}
 
 
@@ -259,9 +290,9 @@ def clean_member_fields(data: dict[str, Any], *, prefix: str = "") -> tuple[dict
         "last_name": " ".join(str(data.get(prefix + "last_name", "")).split()),
         "qualite": " ".join(str(data.get(prefix + "qualite", "")).split()),
         "phone": str(data.get(prefix + "phone", "")).strip(),
-        "is_instructor": _checked(data, prefix + "is_instructor"),
-        "is_manager": _checked(data, prefix + "is_manager"),
-        "is_collective": _checked(data, prefix + "is_collective"),
+        "is_instructor": checked(data, prefix + "is_instructor"),
+        "is_manager": checked(data, prefix + "is_manager"),
+        "is_collective": checked(data, prefix + "is_collective"),
     }
     errors: dict[str, str] = {}
     for name, limit in (("first_name", 100), ("last_name", 100), ("qualite", 150)):
@@ -303,7 +334,7 @@ async def update_member(
     if form.errors:
         return form
     granting = values["is_instructor"] and not user.is_instructor
-    if granting and not _checked(data, "confirm_instructor"):
+    if granting and not checked(data, "confirm_instructor"):
         count = await open_applications_to_grant(group.id, user_id)
         if count:
             form.confirm_count = count
@@ -340,14 +371,14 @@ async def update_member(
                 client_address=client_address,
             )
         if changed:
-            # Which fields changed is all the log could hold: it has no column for it, and
-            # values of personal fields must never be written there.
+            # Names only: values of personal fields must never be written to the log.
             await audit.record(
                 audit.Event.MEMBER_UPDATED,
                 actor_id=actor_id,
                 user_id=user_id,
                 group_id=group.id,
                 client_address=client_address,
+                changed_fields=changed,
             )
     return form
 
@@ -385,7 +416,7 @@ def read_new_account_rows(data: dict[str, Any], count: int) -> list[dict[str, An
         prefix = f"l{i}-"
         row = {name: str(data.get(prefix + name, "")).strip() for name in NEW_ACCOUNT_FIELDS}
         for flag in ("is_instructor", "is_manager", "is_collective"):
-            row[flag] = _checked(data, prefix + flag)
+            row[flag] = checked(data, prefix + flag)
         rows.append(row)
     return rows
 
@@ -447,7 +478,7 @@ async def create_accounts(
         if rows_[0]["n"]:
             form.confirm_count = rows_[0]["n"]
             return form
-    helper = group.organisation is None or group.organisation in _HELPER_ORGANISATION_CODES
+    helper = is_helper_organisation(group.organisation)
     async with DB.transaction():
         for i in filled:
             values = cleaned[i]
@@ -483,39 +514,48 @@ async def create_accounts(
 GROUP_TEXT_FIELDS = ("name", "short_description", "public_note", "bal_email")
 
 
-def clean_group_texts(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
-    values = {
-        "name": " ".join(str(data.get("name", "")).split()),
-        "short_description": " ".join(str(data.get("short_description", "")).split()),
-        "public_note": str(data.get("public_note", "")).strip().replace("\r\n", "\n"),
-        "bal_email": str(data.get("bal_email", "")).strip(),
-    }
+def clean_group_texts(
+    data: dict[str, Any], fields: Sequence[str] = GROUP_TEXT_FIELDS
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The group's texts among `fields`, checked alike on the group page and the admin's."""
+    values: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    if not values["name"]:
-        errors["name"] = "Le nom du groupe est obligatoire."
-    elif len(values["name"]) > 200:
-        errors["name"] = "Le nom du groupe ne doit pas dépasser 200 caractères."
-    if len(values["short_description"]) > 300:
-        errors["short_description"] = "La description courte ne doit pas dépasser 300 caractères."
-    if len(values["public_note"]) > 5000:
-        errors["public_note"] = "La note publique ne doit pas dépasser 5 000 caractères."
-    if values["bal_email"]:
-        try:
-            values["bal_email"] = normalize_email(values["bal_email"])
-        except ValidationError as error:
-            errors["bal_email"] = str(error)
-    else:
-        values["bal_email"] = None
+    if "name" in fields:
+        values["name"] = " ".join(str(data.get("name", "")).split())
+        if not values["name"]:
+            errors["name"] = "Le nom du groupe est obligatoire."
+        elif len(values["name"]) > 200:
+            errors["name"] = "Le nom du groupe ne doit pas dépasser 200 caractères."
+    if "short_description" in fields:
+        values["short_description"] = " ".join(str(data.get("short_description", "")).split())
+        if len(values["short_description"]) > 300:
+            errors["short_description"] = (
+                "La description courte ne doit pas dépasser 300 caractères."
+            )
+    if "public_note" in fields:
+        values["public_note"] = str(data.get("public_note", "")).strip().replace("\r\n", "\n")
+        if len(values["public_note"]) > 5000:
+            errors["public_note"] = "La note publique ne doit pas dépasser 5 000 caractères."
+    if "bal_email" in fields:
+        values["bal_email"] = str(data.get("bal_email", "")).strip() or None
+        if values["bal_email"]:
+            try:
+                values["bal_email"] = normalize_email(values["bal_email"])
+            except ValidationError as error:
+                errors["bal_email"] = str(error)
     return values, errors
 
 
-async def update_group_texts(
-    group: Group, data: dict[str, Any], *, actor_id: UUID, client_address: str = ""
-) -> tuple[dict[str, Any], dict[str, str]]:
-    values, errors = clean_group_texts(data)
-    if errors:
-        return values, errors
-    changed = [name for name in GROUP_TEXT_FIELDS if getattr(group, name) != values[name]]
+async def save_group_changes(
+    group: Group,
+    values: dict[str, Any],
+    fields: Sequence[str],
+    *,
+    actor_id: UUID,
+    client_address: str = "",
+) -> list[str]:
+    """Write the fields whose value changed and log their names; returns those names."""
+    changed = [name for name in fields if getattr(group, name) != values[name]]
     if changed:
         await Group.update({getattr(Group, name): values[name] for name in changed}).where(
             Group.id == group.id
@@ -525,6 +565,18 @@ async def update_group_texts(
             actor_id=actor_id,
             group_id=group.id,
             client_address=client_address,
+            changed_fields=changed,
+        )
+    return changed
+
+
+async def update_group_texts(
+    group: Group, data: dict[str, Any], *, actor_id: UUID, client_address: str = ""
+) -> tuple[dict[str, Any], dict[str, str]]:
+    values, errors = clean_group_texts(data)
+    if not errors:
+        await save_group_changes(
+            group, values, GROUP_TEXT_FIELDS, actor_id=actor_id, client_address=client_address
         )
     return values, errors
 

@@ -155,7 +155,14 @@ async def _user(request: Request, user_id: UUID):
 
 
 async def _user_form(
-    request: Request, user, values: dict, errors: dict, status_code: int = 200
+    request: Request,
+    user,
+    values: dict,
+    errors: dict,
+    status_code: int = 200,
+    *,
+    scope_values: dict | None = None,
+    scope_errors: dict | None = None,
 ) -> Template:
     viewer = _viewer(request)
     return render(
@@ -169,17 +176,31 @@ async def _user_form(
             "memberships": await admin.user_memberships(user.id),
             "groups": await admin.list_groups(viewer),
             "deletable": await admin.never_used(user) and not (user.is_admin or user.is_expert),
+            "scopes": await admin.user_scopes(user.id),
+            "scope_choices": {
+                "role": list(admin.SCOPE_ROLES.items()),
+                "organisation": [(o.code, o.short_name) for o in reference.ORGANISATIONS],
+                "area": [
+                    (code, reference.departement(code).label) for code in sorted(viewer.admin_areas)
+                ],
+            },
+            "scope_values": scope_values or {},
+            "scope_errors": scope_errors or {},
         },
         status_code=status_code,
     )
 
 
+def _user_values(user) -> dict[str, Any]:
+    values = {name: getattr(user, name) for name in (*admin.USER_FIELDS, "email")}
+    values["disabled"] = user.disabled_at is not None
+    return values
+
+
 @get("/admin/utilisateurs/{user_id:uuid}", opt=MANAGE)
 async def user_edit(request: Request, user_id: FromPath[UUID]) -> Template:
     user = await _user(request, user_id)
-    values = {name: getattr(user, name) for name in (*admin.USER_FIELDS, "email")}
-    values["disabled"] = user.disabled_at is not None
-    return await _user_form(request, user, values, {})
+    return await _user_form(request, user, _user_values(user), {})
 
 
 @post("/admin/utilisateurs/{user_id:uuid}", opt=MANAGE)
@@ -229,6 +250,37 @@ async def user_remove_group(
     return redirect(f"/admin/utilisateurs/{user.id}", f"Retiré(e) du groupe « {group.name} ».")
 
 
+@post("/admin/utilisateurs/{user_id:uuid}/perimetres", opt=MANAGE)
+async def user_add_scope(request: Request, user_id: FromPath[UUID]) -> Response:
+    viewer = _viewer(request)
+    user = await _user(request, user_id)
+    values, errors = admin.clean_scope(viewer, await _form(request))
+    if not errors:
+        refusal = await admin.add_scope(
+            viewer, user, values, client_address=client_address(request.scope)
+        )
+        if refusal:
+            errors["role"] = refusal
+    if errors:
+        return await _user_form(
+            request, user, _user_values(user), {}, 422, scope_values=values, scope_errors=errors
+        )
+    return redirect(f"/admin/utilisateurs/{user.id}#perimetres", "Le périmètre a été ajouté.")
+
+
+@post("/admin/utilisateurs/{user_id:uuid}/perimetres/{scope_id:uuid}/retrait", opt=MANAGE)
+async def user_remove_scope(
+    request: Request, user_id: FromPath[UUID], scope_id: FromPath[UUID]
+) -> Response:
+    user = await _user(request, user_id)
+    refusal = await admin.remove_scope(
+        _viewer(request), user, scope_id, client_address=client_address(request.scope)
+    )
+    if refusal:
+        return redirect(f"/admin/utilisateurs/{user.id}#perimetres", refusal, level="error")
+    return redirect(f"/admin/utilisateurs/{user.id}#perimetres", "Le périmètre a été retiré.")
+
+
 @post("/admin/utilisateurs/{user_id:uuid}/suppression", opt=MANAGE)
 async def user_delete(request: Request, user_id: FromPath[UUID]) -> Response:
     user = await _user(request, user_id)
@@ -260,6 +312,7 @@ async def events(request: Request) -> Template:
             "filters": filters,
             "params": params,
             "codes": [e.value for e in audit.Event],
+            "field_labels": admin.FIELD_LABELS,
         },
         status_code=422 if filters.errors else 200,
     )
@@ -381,6 +434,8 @@ router = Router(
         user_update,
         user_add_group,
         user_remove_group,
+        user_add_scope,
+        user_remove_scope,
         user_delete,
         events,
         preregistration,

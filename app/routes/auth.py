@@ -303,19 +303,21 @@ async def profile_save(request: Request) -> Response:
             {"values": {**user, **values}, "errors": errors, "title": "Mon profil"},
             status_code=400,
         )
-    await User.update(
-        {
-            User.first_name: values["first_name"],
-            User.last_name: values["last_name"],
-            User.qualite: values["qualite"],
-            User.phone: values["phone"],
-        }
-    ).where(User.id == user["id"])
+    changed = [
+        name
+        for name in ("first_name", "last_name", "qualite", "phone")
+        if values[name] != user[name]
+    ]
+    if changed:
+        await User.update({getattr(User, name): values[name] for name in changed}).where(
+            User.id == user["id"]
+        )
     await audit.record(
         Event.PROFILE_UPDATED,
         actor_id=user["id"],
         user_id=user["id"],
         client_address=client_address(request.scope),
+        changed_fields=changed,
     )
     return redirect("/profil", "Votre profil est enregistré.")
 

@@ -162,11 +162,34 @@ def _show(request: Request, block: dict, *, status_code: int = 200) -> Template:
 
 
 @get("/groupes", opt=POLICY)
-async def index(request: Request, desactives: FromQuery[str | None] = None) -> Template:
+async def index(
+    request: Request,
+    desactives: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
+    page: FromQuery[str | None] = None,
+) -> Template:
     viewer = _viewer(request)
-    mine = await groups.my_groups(viewer)
+    try:
+        number = max(1, int(page or 1))
+    except ValueError:
+        number = 1
+    query = " ".join((q or "").split())
+    mine, total = await groups.my_groups_page(viewer, query, number)
     blocks = await _blocks(mine, show_disabled=bool(desactives))
-    return render(request, "groups/index.html", {"blocks": blocks, "title": "Mes groupes"})
+    return render(
+        request,
+        "groups/index.html",
+        {
+            "blocks": blocks,
+            "title": "Mes groupes",
+            "q": query,
+            "page": number,
+            "total": total,
+            "has_next": number * groups.MY_GROUPS_PAGE_SIZE < total,
+            # The search only shows when there is more than one page to search through.
+            "searchable": bool(query) or total > groups.MY_GROUPS_PAGE_SIZE,
+        },
+    )
 
 
 @get("/groupes/{group_id:uuid}", opt=POLICY)

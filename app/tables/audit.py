@@ -1,6 +1,6 @@
 """The audit log: typed events holding ids only."""
 
-from piccolo.columns import UUID, BigSerial, Timestamptz, Varchar
+from piccolo.columns import UUID, Array, BigSerial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -16,4 +16,6 @@ class AuditEvent(Table, tablename="audit_event"):
     target_application_id = UUID(null=True, default=None)
     target_file_id = UUID(null=True, default=None)
     client_address = Varchar(length=45, default="")
+    # For edits: the names of the fields that changed, never their values.
+    changed_fields = Array(base_column=Varchar(length=60), default=list)
     created_at = Timestamptz(default=TimestamptzNow(), index=True)

@@ -362,12 +362,12 @@ async def test_create_accounts_all_or_nothing_with_row_errors(client, login):
     from bs4 import BeautifulSoup
 
     page = BeautifulSoup(response.text, "html.parser")
-    assert page.find(id="l0-email-erreur") is None
-    assert "n'est pas valide" in page.find(id="l1-email-erreur").text
-    assert "ligne 1" in page.find(id="l2-email-erreur").text
-    assert "existe déjà" in page.find(id="l3-email-erreur").text
-    assert page.find(id="l0-first_name")["value"] == "Ok"
-    assert page.find(id="l1-email").has_attr("data-aplus-focus")
+    assert page.find(id=f"nc-{caf.id}-l0-email-erreur") is None
+    assert "n'est pas valide" in page.find(id=f"nc-{caf.id}-l1-email-erreur").text
+    assert "ligne 1" in page.find(id=f"nc-{caf.id}-l2-email-erreur").text
+    assert "existe déjà" in page.find(id=f"nc-{caf.id}-l3-email-erreur").text
+    assert page.find(id=f"nc-{caf.id}-l0-first_name")["value"] == "Ok"
+    assert page.find(id=f"nc-{caf.id}-l1-email").has_attr("data-aplus-focus")
     assert not await User.exists().where(User.email == "ok@caf.fr")
     response = await client.post_form(f"/groupes/{caf.id}/comptes", data)
     assert response.status_code == 422
@@ -380,7 +380,7 @@ async def test_add_a_row_keeps_input(client, login):
     data = _rows({"email": "a@caf.fr"})
     data["operation"] = "ajouter_ligne"
     response = await client.post_form(f"/groupes/{caf.id}/comptes", data, headers=HX)
-    assert 'value="a@caf.fr"' in response.text and 'id="l1-email"' in response.text
+    assert 'value="a@caf.fr"' in response.text and f'id="nc-{caf.id}-l1-email"' in response.text
     assert not await User.exists().where(User.email == "a@caf.fr")
 
 
