@@ -59,10 +59,10 @@ def _new_accounts(tag: str) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
-async def _fill_new_accounts(page, rows: list[dict[str, str]]) -> None:
+async def _fill_new_accounts(page, group_id: str, rows: list[dict[str, str]]) -> None:
     for i, row in enumerate(rows):
         for name, value in row.items():
-            await page.locator(f"#l{i}-{name}").fill(value)
+            await page.locator(f"#nc-{group_id}-l{i}-{name}").fill(value)
 
 
 async def test_groups_journey_with_javascript(page, live_server):
@@ -113,20 +113,22 @@ async def test_groups_journey_with_javascript(page, live_server):
     # 2. Three new accounts in one go; the second e-mail is wrong.
     await page.locator(f"#lignes-{group_id}").fill("3")
     await page.get_by_role("button", name="Ajouter ces lignes").click()
-    await expect(page.locator("#l0-first_name")).to_be_focused()
+    await expect(page.locator(f"#nc-{group_id}-l0-first_name")).to_be_focused()
     await expect(page.locator(f"#creation-comptes-{group_id} tbody tr")).to_have_count(3)
     await other_rows_untouched()
     await assert_accessible(page)
 
     accounts = _new_accounts(tag)
-    await _fill_new_accounts(page, accounts)
+    await _fill_new_accounts(page, group_id, accounts)
     await page.get_by_role("button", name="Créer les comptes").click()
-    bad = page.locator("#l1-email")
+    bad = page.locator(f"#nc-{group_id}-l1-email")
     await expect(bad).to_be_focused()
     await expect(bad).to_have_attribute("aria-invalid", "true")
-    await expect(page.locator("#l1-email-erreur")).to_be_visible()
+    await expect(page.locator(f"#nc-{group_id}-l1-email-erreur")).to_be_visible()
     await expect(page.get_by_text("Aucun compte n'a été créé")).to_be_visible()
-    assert await page.locator("#l0-email").input_value() == accounts[0]["email"]  # input kept
+    assert (
+        await page.locator(f"#nc-{group_id}-l0-email").input_value() == accounts[0]["email"]
+    )  # input kept
     members = page.locator(f"#membres-{group_id}")
     await expect(members).not_to_contain_text(accounts[0]["email"])  # nothing partial
     await other_rows_untouched()
@@ -196,17 +198,17 @@ async def test_groups_journey_without_javascript(page_nojs, live_server):
     await assert_accessible(page)
 
     accounts = _new_accounts(tag)
-    await _fill_new_accounts(page, accounts)
+    await _fill_new_accounts(page, group_id, accounts)
     await page.get_by_role("button", name="Créer les comptes").click()
     await page.wait_for_url(f"**/groupes/{group_id}/comptes")
-    await expect(page.locator("#l1-email")).to_have_attribute("aria-invalid", "true")
-    await expect(page.locator("#l1-email-erreur")).to_be_visible()
+    await expect(page.locator(f"#nc-{group_id}-l1-email")).to_have_attribute("aria-invalid", "true")
+    await expect(page.locator(f"#nc-{group_id}-l1-email-erreur")).to_be_visible()
     await expect(page.get_by_text("Aucun compte n'a été créé")).to_be_visible()
-    assert await page.locator("#l2-email").input_value() == accounts[2]["email"]
+    assert await page.locator(f"#nc-{group_id}-l2-email").input_value() == accounts[2]["email"]
     await assert_accessible(page)
 
     accounts[1]["email"] = f"deux-{tag}@caf.fr"
-    await page.locator("#l1-email").fill(accounts[1]["email"])
+    await page.locator(f"#nc-{group_id}-l1-email").fill(accounts[1]["email"])
     await page.get_by_role("button", name="Créer les comptes").click()
     await page.wait_for_url(f"**/groupes/{group_id}")
     await expect(page.get_by_text("3 comptes créés")).to_be_visible()
