@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 from litestar import Request, Router, get
-from litestar.params import FromPath
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from litestar.response import Response, Template
 
 from app import emails
