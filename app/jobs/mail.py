@@ -15,10 +15,19 @@ log = logging.getLogger("aplus.jobs.mail")
 SWEEP_CRON = "*/5 * * * *"
 
 
+class OutboxRowNotVisible(LookupError):
+    """The job ran before the transaction that wrote its outbox row committed."""
+
+
 async def send_email(ctx: dict, *, outbox_id: str) -> str:
     """Send one outbox e-mail; idempotent (a sent e-mail is not sent again)."""
     row = await OutboxEmail.objects().where(OutboxEmail.id == UUID(outbox_id)).first()
-    if row is None or row.sent_at is not None:
+    if row is None:
+        # E-mails are queued inside the action's transaction, but the queue has its own
+        # connection: the worker can see the job before the row. Failing makes SAQ retry
+        # shortly; a row that was rolled back never appears and the retries run out.
+        raise OutboxRowNotVisible(outbox_id)
+    if row.sent_at is not None:
         return "nothing to do"
     message = mailer.build_message(row.recipients, row.subject, row.text, row.html)
     try:

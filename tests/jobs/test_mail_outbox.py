@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from app import clock, emails
@@ -103,3 +105,17 @@ async def test_a_failing_job_under_the_worker_keeps_the_mail(db, mailbox, smtp_d
     # The worker may already have retried once within its burst: each try is counted.
     assert row.attempts >= 1
     assert row.last_error == "SMTPConnectError"
+
+
+async def test_a_job_ahead_of_its_outbox_row_fails_to_be_retried_then_sends(db, mailbox):
+    # The queue has its own connection: a job can run before the action's transaction commits.
+    outbox_id = uuid.uuid4()
+    with pytest.raises(mail.OutboxRowNotVisible):
+        await mail.send_email({}, outbox_id=str(outbox_id))
+
+    subject, text, html = emails.render_email("welcome", {"login_url": "http://testserver/x"})
+    await OutboxEmail(
+        id=outbox_id, event="welcome", recipients=[ADDRESS], subject=subject, text=text, html=html
+    ).save()
+    assert await mail.send_email({}, outbox_id=str(outbox_id)) == "sent"
+    assert len(mailbox.to(ADDRESS)) == 1
