@@ -94,3 +94,23 @@ async def page_nojs(browser, live_server):
     yield page
     await context.close()
     _fail_on_csp_violations(messages)
+
+
+@pytest.fixture
+async def open_page(browser, live_server):
+    """A factory of pages, each in its own context (one per person of a journey); every page
+    fails the test on CSP violations, like `page`."""
+    opened = []
+
+    async def open_(*, javascript: bool = True):
+        options = {} if javascript else {"java_script_enabled": False}
+        context, page, messages = await _new_page(browser, live_server, **options)
+        page.console_messages = messages
+        opened.append((context, messages))
+        return page
+
+    yield open_
+    for context, _messages in opened:
+        await context.close()
+    for _context, messages in opened:
+        _fail_on_csp_violations(messages)
