@@ -8,7 +8,8 @@ import sys
 import uuid
 
 import psycopg
-from conftest import ROOT, SERVER_URL, _with_dbname
+from support.testenv import ROOT, SERVER_URL
+from support.testenv import with_dbname as _with_dbname
 
 
 def test_seed_volume_loads_consistent_demandes():
