@@ -20,8 +20,15 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 FLASH_COOKIE = "aplus_flash"
 
 
+def display_name(person: Any) -> str:
+    """A person's name as shown in lists and labels, their e-mail when they gave no name."""
+    get = person.get if isinstance(person, dict) else lambda key: getattr(person, key, "")
+    return f"{get('first_name') or ''} {get('last_name') or ''}".strip() or get("email") or ""
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
+    env.filters["display_name"] = display_name
     env.globals["settings"] = get_settings()
     env.globals["policies"] = policies
     env.trim_blocks = True
