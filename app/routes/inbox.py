@@ -5,13 +5,13 @@ from __future__ import annotations
 from urllib.parse import urlencode
 from uuid import UUID
 
-from litestar import Request, Router, get
+from litestar import Request, Response, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Stream, Template
 
-from app.domain import inbox
+from app.domain import inbox, search_tokens
 from app.policies import is_authenticated, policy
-from app.templating import render
+from app.templating import redirect, render, wants_fragment
 
 
 def _uuids(raw: list[str] | None) -> list[UUID]:
@@ -28,14 +28,15 @@ def _uuids(raw: list[str] | None) -> list[UUID]:
 class InboxLinks:
     """Builds the inbox URLs of a page, keeping the filters the viewer chose."""
 
-    def __init__(self, page: inbox.InboxPage):
+    def __init__(self, page: inbox.InboxPage, search_token: str = ""):
         self.page = page
+        self.search_token = search_token
 
     def url(self, *, tab: str | None = None, after: str = "", before: str = "") -> str:
         params: list[tuple[str, str]] = [("onglet", tab or self.page.tab.key)]
         params += [("groupe", str(g.id)) for g in self.page.groups if g.selected]
-        if self.page.query:
-            params.append(("recherche", self.page.query))
+        if self.page.query and self.search_token:
+            params.append(("recherche", self.search_token))
         if after:
             params.append(("apres", after))
         if before:
@@ -65,19 +66,68 @@ async def inbox_page(
     avant: FromQuery[str | None] = None,
 ) -> Template:
     viewer = request.scope["state"]["viewer"]
-    query = recherche.strip()[:200]
-    page = await inbox.load_page(
-        viewer,
+    query = ""
+    search_expired = False
+    if recherche:
+        opened = search_tokens.open_token(recherche, viewer.id)
+        query, search_expired = (opened or "").strip(), opened is None
+    return await _render_inbox(
+        request,
         tab_key=onglet,
         group_ids=_uuids(groupe),
         query=query,
+        search_token=recherche if query else "",
+        search_expired=search_expired,
         after=inbox.Cursor.decode(apres),
         before=inbox.Cursor.decode(avant),
+    )
+
+
+@post("/demandes/recherche", opt=policy(is_authenticated))
+async def inbox_search(request: Request) -> Response:
+    """The search form posts its terms, so they never appear in clear in a URL."""
+    viewer = request.scope["state"]["viewer"]
+    form = await request.form()
+    query = str(form.get("recherche", "")).strip()[: search_tokens.MAX_TERMS]
+    token = search_tokens.seal(query, viewer.id) if query else ""
+    params: list[tuple[str, str]] = [("onglet", str(form.get("onglet") or "nouvelles"))]
+    params += [("groupe", str(g)) for g in _uuids(form.getall("groupe", []))]
+    if token:
+        params.append(("recherche", token))
+    url = "/demandes?" + urlencode(params)
+    if not wants_fragment(request):
+        return redirect(url)
+    response = await _render_inbox(
+        request,
+        tab_key=params[0][1],
+        group_ids=_uuids(form.getall("groupe", [])),
+        query=query,
+        search_token=token,
+    )
+    response.headers["HX-Push-Url"] = url
+    return response
+
+
+async def _render_inbox(
+    request: Request,
+    *,
+    tab_key: str | None,
+    group_ids: list[UUID],
+    query: str,
+    search_token: str,
+    search_expired: bool = False,
+    after: inbox.Cursor | None = None,
+    before: inbox.Cursor | None = None,
+) -> Template:
+    viewer = request.scope["state"]["viewer"]
+    page = await inbox.load_page(
+        viewer, tab_key=tab_key, group_ids=group_ids, query=query, after=after, before=before
     )
     context = {
         "title": "Mes demandes",
         "page": page,
-        "links": InboxLinks(page),
+        "links": InboxLinks(page, search_token),
+        "search_expired": search_expired,
         "status_label": inbox.status_label,
         "age_label": inbox.age_label,
         "instructor_view": inbox.works_as_instructor(viewer),
@@ -102,4 +152,4 @@ async def inbox_export(request: Request) -> Stream:
     )
 
 
-router = Router(path="", route_handlers=[inbox_page, inbox_export])
+router = Router(path="", route_handlers=[inbox_page, inbox_search, inbox_export])

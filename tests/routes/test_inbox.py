@@ -98,26 +98,69 @@ async def test_htmx_gets_only_the_list(client, login, people):
     assert soup.find("h1") is not None
 
 
-async def test_search_and_group_filter_are_a_get_form(client, login, people):
+async def search_url(client, terms: str, tab: str = "nouvelles") -> str:
+    """Post the search form like a browser without JavaScript; the inbox URL it leads to."""
+    response = await client.post_form("/demandes/recherche", {"recherche": terms, "onglet": tab})
+    assert response.status_code == 303
+    return response.headers["location"]
+
+
+async def test_search_is_posted_and_its_terms_never_appear_in_urls(client, login, people):
     caf, cpam, fs, aidant, instructeur = people
     elodie = await make_application(by=aidant, to=[caf], usager=("Élodie", "Dupont"))
     await make_application(by=aidant, to=[cpam], usager=("Marc", "Petit"))
     await login(instructeur)
     _, soup = await client.page("/demandes")
     form = soup.find("form", attrs={"role": "search"})
-    assert form["method"] == "get" and form["action"] == "/demandes"
-    assert form["hx-get"] == "/demandes"
+    assert form["method"] == "post" and form["action"] == "/demandes/recherche"
+    assert form["hx-post"] == "/demandes/recherche"
     assert soup.find("label", attrs={"for": "inbox-search"})
     labels = [label.get_text(strip=True) for label in form.select(".fr-checkbox-group label")]
     assert labels == ["CAF de Paris (1)", "CPAM de Paris (1)"]
 
-    _, soup = await client.page("/demandes?onglet=nouvelles&recherche=elodie")
+    url = await search_url(client, "elodie")
+    assert "elodie" not in url.lower()
+    response, soup = await client.page(url)
     assert [r["id"] for r in soup.select("tbody tr")] == [f"demande-{elodie.id}"]
     assert soup.find(id="inbox-search")["value"] == "elodie"
-    # Tab links keep the search.
+    # Tab and page links keep the (sealed) search.
     href = soup.select("nav.aplus-tabs a")[1]["href"]
-    assert parse_qs(urlsplit(href).query) == {"onglet": ["en-cours"], "recherche": ["elodie"]}
+    query = parse_qs(urlsplit(href).query)
+    assert (
+        query["onglet"] == ["en-cours"]
+        and query["recherche"] == parse_qs(urlsplit(url).query)["recherche"]
+    )
+    assert "elodie" not in response.text.split('id="inbox-search"')[0].lower()
 
+    # htmx: the list comes back at once, and the URL pushed holds no term either.
+    swapped = await client.post_form(
+        "/demandes/recherche",
+        {"recherche": "elodie", "onglet": "nouvelles"},
+        headers={"HX-Request": "true"},
+    )
+    assert swapped.status_code == 200
+    assert "elodie" not in swapped.headers["hx-push-url"].lower()
+    assert f"demande-{elodie.id}" in swapped.text
+
+
+async def test_a_search_token_opens_only_for_its_user_and_not_when_forged(client, login, people):
+    caf, cpam, fs, aidant, instructeur = people
+    await make_application(by=aidant, to=[caf], usager=("Élodie", "Dupont"))
+    await login(instructeur)
+    url = await search_url(client, "elodie")
+    colleague = await make_user(instructor_in=[caf])
+    await login(colleague)
+    _, soup = await client.page(url)
+    assert soup.find(id="inbox-search")["value"] == ""
+    assert "Cette recherche a expiré" in soup.get_text()
+    _, soup = await client.page("/demandes?recherche=elodie")
+    assert soup.find(id="inbox-search")["value"] == ""
+
+
+async def test_group_filter_ignores_malformed_ids(client, login, people):
+    caf, cpam, fs, aidant, instructeur = people
+    await make_application(by=aidant, to=[cpam], usager=("Marc", "Petit"))
+    await login(instructeur)
     _, soup = await client.page(f"/demandes?groupe={cpam.id}&groupe=pas-un-id")
     assert len(soup.select("tbody tr")) == 1
     assert soup.find("input", attrs={"value": str(cpam.id)}).has_attr("checked")
@@ -163,11 +206,12 @@ async def test_queries_do_not_grow_with_rows(client, login, people, monkeypatch,
 
     async def queries_for_page() -> int:
         counter.count = 0
-        response = await client.get(f"/demandes?onglet={tab}&recherche=prestation")
+        response = await client.get(url)
         assert response.status_code == 200
         return counter.count
 
     await login(instructeur)
+    url = (await search_url(client, "prestation", tab)).replace("onglet=nouvelles", f"onglet={tab}")
     apps = [await make_application(by=aidant, to=[caf, cpam]) for _ in range(5)]
     for app in apps:
         await applications.post_answer(
