@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from app import clock, emails
-from app.domain import audit, reference, sessions
+from app.domain import applications, audit, reference, sessions
 from app.domain.groups import (
     checked,
     clean_group_texts,
@@ -267,6 +267,13 @@ async def save_user(
                 client_address=client_address,
                 changed_fields=["disabled_at"],
             )
+        if values.get("is_instructor") and not user.is_instructor:
+            # Spec §4.2: a new instructeur reads their groups' open demandes. The admin saw
+            # the count on the user page; unlike a responsable, no extra confirmation step.
+            for membership in await user_memberships(user.id):
+                await applications.grant_open_applications_to_new_instructor(
+                    membership["group_id"], user.id, invited_by=viewer.id
+                )
         if changes:
             await audit.record(
                 audit.Event.USER_UPDATED,
@@ -305,6 +312,10 @@ async def add_user_to_group(
     viewer: Viewer, user: User, group: Group, *, manager: bool, client_address: str = ""
 ) -> None:
     await add_member(group.id, user.id, manager=manager)
+    if user.is_instructor:
+        await applications.grant_open_applications_to_new_instructor(
+            group.id, user.id, invited_by=viewer.id
+        )
     await audit.record(
         audit.Event.MEMBER_ADDED,
         actor_id=viewer.id,

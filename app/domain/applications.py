@@ -531,27 +531,44 @@ async def invite(
     return Invitation(answer, added_users, added_by_group)
 
 
-async def open_applications_of_group(group_id: UUID) -> list[UUID]:
-    """Open demandes addressed to a group (what a new instructeur of it would be given)."""
-    rows = await Application.raw(
+def _open_applications_to_grant_sql() -> str:
+    return (
         "SELECT a.id FROM application a JOIN application_group ag ON ag.application = a.id"
-        " WHERE ag.group = {} AND a.status <> 'archived' ORDER BY a.created_at",
-        group_id,
+        " WHERE ag.group = {} AND a.status <> 'archived'"
+        " AND NOT EXISTS (SELECT 1 FROM participation p"
+        "   WHERE p.application = a.id AND p.user = {})"
+        " ORDER BY a.created_at"
     )
+
+
+async def open_applications_of_group(group_id: UUID, *, not_on: UUID | None = None) -> list[UUID]:
+    """Open demandes addressed to a group (optionally those a given user is not on yet)."""
+    rows = await Application.raw(_open_applications_to_grant_sql(), group_id, not_on)
     return [r["id"] for r in rows]
 
 
-async def grant_open_applications_to_new_instructor(group_id: UUID, user_id: UUID) -> list[UUID]:
+async def grant_open_applications_to_new_instructor(
+    group_id: UUID, user_id: UUID, *, invited_by: UUID | None = None
+) -> list[UUID]:
     """Spec §4.2: a new instructeur of a group silently joins the group's open demandes.
 
-    Returns the demandes actually given (those the user was not already on).
+    Returns the demandes actually given (those the user was not already on); two queries.
     """
-    given = []
-    for application_id in await open_applications_of_group(group_id):
-        if await _add_participants(
-            application_id, [user_id], group_id=group_id, invited_by=None, via_answer=None
-        ):
-            given.append(application_id)
+    given = await open_applications_of_group(group_id, not_on=user_id)
+    if given:
+        now = clock.now()
+        await Participation.insert(
+            *[
+                Participation(
+                    application=application_id,
+                    user=user_id,
+                    group=group_id,
+                    invited_by=invited_by,
+                    created_at=now,
+                )
+                for application_id in given
+            ]
+        )
     return given
 
 

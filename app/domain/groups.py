@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from app import clock, emails
-from app.domain import audit, sessions
+from app.domain import applications, audit, sessions
 from app.domain.reference import HELPER_ORGANISATIONS
 from app.domain.users import DomainError, add_member, create_user
 from app.domain.validators import ValidationError, normalize_email, normalize_french_phone
@@ -18,7 +18,6 @@ from app.tables import (
     Application,
     Group,
     Membership,
-    Participation,
     User,
 )
 
@@ -103,41 +102,19 @@ async def member_row(group_id: UUID, user_id: UUID) -> dict[str, Any] | None:
 # --- the instructeur's access to the group's open demandes (spec §4.2) -------------------
 
 
-def _open_applications_query() -> str:
-    return (
-        "SELECT DISTINCT ag.application FROM application_group ag"
-        " JOIN application a ON a.id = ag.application"
-        " WHERE ag.group = {} AND a.status <> 'archived'"
-        " AND NOT EXISTS (SELECT 1 FROM participation p"
-        "   WHERE p.application = ag.application AND p.user = {})"
-    )
-
-
 async def open_applications_to_grant(group_id: UUID, user_id: UUID) -> int:
     """How many open demandes addressed to the group this person would start reading."""
-    return len(await Application.raw(_open_applications_query(), group_id, user_id))
+    return len(await applications.open_applications_of_group(group_id, not_on=user_id))
 
 
 async def grant_group_open_applications(
     group_id: UUID, user_id: UUID, *, invited_by: UUID | None = None
 ) -> int:
     """Make a new instructeur of the group a participant of its open demandes."""
-    rows = await Application.raw(_open_applications_query(), group_id, user_id)
-    if rows:
-        now = clock.now()
-        await Participation.insert(
-            *[
-                Participation(
-                    application=r["application"],
-                    user=user_id,
-                    group=group_id,
-                    invited_by=invited_by,
-                    created_at=now,
-                )
-                for r in rows
-            ]
-        )
-    return len(rows)
+    given = await applications.grant_open_applications_to_new_instructor(
+        group_id, user_id, invited_by=invited_by
+    )
+    return len(given)
 
 
 # --- membership actions ---------------------------------------------------------------------

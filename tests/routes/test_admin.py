@@ -309,3 +309,35 @@ async def test_admin_pages_render(client, login):
     _, page = await client.page(f"/admin/utilisateurs/{agent.id}")
     assert page.find("input", attrs={"name": "is_admin"}) is None
     assert page.find("input", attrs={"name": "is_expert"}) is None
+
+
+async def test_admin_granting_instructor_role_or_group_gives_open_demandes(client, login):
+    from app.tables import Participation
+
+    admin = await _admin()
+    caf, cpam = await make_group(), await make_group("cpam")
+    aidant = await make_user(helper_in=[await make_group("france-services")])
+    open_caf = await make_application(by=aidant, to=[caf])
+    open_cpam = await make_application(by=aidant, to=[cpam])
+    agent = await make_user(member_of=[caf], email="future.instructeur@caf.fr")
+    await login(admin)
+
+    async def demandes_of(user) -> set:
+        rows = await Participation.select(Participation.application).where(
+            Participation.user == user.id
+        )
+        return {r["application"] for r in rows}
+
+    assert await demandes_of(agent) == set()
+    response = await client.post_form(
+        f"/admin/utilisateurs/{agent.id}",
+        {"email": agent.email, "first_name": "A", "last_name": "B", "is_instructor": "1"},
+    )
+    assert response.status_code == 303
+    assert await demandes_of(agent) == {open_caf.id}
+
+    response = await client.post_form(
+        f"/admin/utilisateurs/{agent.id}/groupes", {"group": str(cpam.id)}
+    )
+    assert response.status_code == 303
+    assert await demandes_of(agent) == {open_caf.id, open_cpam.id}
