@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from app import clock
@@ -46,7 +47,7 @@ def _next(value: str | None) -> str:
 
 
 @get("/connexion", opt=public())
-async def login_page(request: Request, suivant: str | None = None) -> Template:
+async def login_page(request: Request, suivant: FromQuery[str | None] = None) -> Template:
     return render(
         request,
         "auth/login.html",
@@ -114,7 +115,7 @@ async def login_sent(request: Request) -> Template:
 
 
 @get("/connexion/lien/{token:str}", opt=public())
-async def link_page(request: Request, token: str) -> Template:
+async def link_page(request: Request, token: FromPath[str]) -> Template:
     """A button page: only its POST logs in, so mail scanners pre-fetching links consume nothing."""
     check = await login.check_link(token)
     if check.state is not login.LinkState.VALID:
@@ -132,7 +133,7 @@ def _dead_link(request: Request, token: str, state: login.LinkState) -> Template
 
 
 @post("/connexion/lien/{token:str}", opt=public())
-async def link_confirm(request: Request, token: str) -> Response:
+async def link_confirm(request: Request, token: FromPath[str]) -> Response:
     address = client_address(request.scope)
     check = await login.consume_link(token)
     if check.state is not login.LinkState.VALID:
@@ -169,7 +170,7 @@ async def link_confirm(request: Request, token: str) -> Response:
 
 
 @post("/connexion/lien/{token:str}/nouveau", opt=public())
-async def link_resend(request: Request, token: str) -> Response:
+async def link_resend(request: Request, token: FromPath[str]) -> Response:
     result = await login.resend_for_link(token, client_address(request.scope))
     if result is login.LinkRequest.RATE_LIMITED:
         return render(
@@ -233,7 +234,7 @@ async def cgu_text(request: Request) -> Template:
 
 
 @get("/cgu", opt=policy(can_accept_cgu))
-async def cgu_page(request: Request, suivant: str | None = None) -> Template:
+async def cgu_page(request: Request, suivant: FromQuery[str | None] = None) -> Template:
     user = request.scope["state"]["user"]
     return render(
         request,
