@@ -23,6 +23,7 @@ SCENARIOS = [
     ("tab En souffrance", {"tab_key": "en-souffrance"}),
     ("search usager name (broad: a first name)", {"query": "elodie"}),
     ("search usager full name (narrow)", {"query": "elodie dupont"}),
+    ("search common word", {"query": "attestation"}),
 ]
 
 

@@ -52,6 +52,10 @@ STATEMENTS = [
     $$
     """,
     "SELECT aplus_reindex_search(ARRAY(SELECT id FROM application))",
+    # The rewrite above went to the GIN pending lists, which every search would scan until
+    # the next vacuum: merge them into the indexes now.
+    "SELECT gin_clean_pending_list('application_search_public'::regclass)",
+    "SELECT gin_clean_pending_list('application_search_private'::regclass)",
 ]
 
 

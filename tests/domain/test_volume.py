@@ -8,14 +8,14 @@ import sys
 import uuid
 
 import psycopg
-from conftest import ROOT, SERVER_URL, _with_dbname
+from support.testenv import ROOT, SERVER_URL, with_dbname
 
 
 def test_seed_volume_loads_consistent_demandes():
     name = f"aplus_volume_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(SERVER_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_dbname(SERVER_URL, name)
+    url = with_dbname(SERVER_URL, name)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     try:
         for args in (["migrate"], ["seed", "volume", "--demandes", "300"]):
