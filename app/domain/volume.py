@@ -270,7 +270,7 @@ def _usager_fields(rng: random.Random) -> list[dict]:
         nir += f"{rng.randint(1, 95):02d}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
         fields.append({"code": "nir", "value": f"{nir} {97 - int(nir) % 97:02d}"})
     if rng.random() < 0.4:
-        fields.append({"code": "caf", "value": str(rng.randint(1000000, 9999999))})
+        fields.append({"code": "caf_id", "value": str(rng.randint(1000000, 9999999))})
     return fields
 
 
