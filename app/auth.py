@@ -32,12 +32,9 @@ def session_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] == "http" and not scope["path"].startswith("/static/"):
             raw = _cookie(scope, sessions.SESSION_COOKIE)
             if raw:
-                loaded = await sessions.load_session_user(raw)
+                loaded = await sessions.load_session(raw)
                 if loaded:
-                    session, user = loaded
-                    state["session"] = session
-                    state["user"] = user
-                    state["viewer"] = await sessions.build_viewer(user)
+                    state["session"], state["user"], state["viewer"] = loaded
         await app(scope, receive, send)
 
     return middleware

@@ -24,8 +24,14 @@ from app.templating import template_config
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+async def _keep_session_state(connection) -> None:
+    """No reset query on release: asyncpg's default (RESET ALL, UNLISTEN…) costs a round trip
+    per statement, and the app never changes session state (no SET, LISTEN or advisory lock);
+    an open transaction is still rolled back by asyncpg itself."""
+
+
 async def _open_pool() -> None:
-    await DB.start_connection_pool(min_size=2, max_size=10)
+    await DB.start_connection_pool(min_size=2, max_size=10, reset=_keep_session_state)
 
 
 async def _close_pool() -> None:

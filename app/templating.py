@@ -26,6 +26,23 @@ def display_name(person: Any) -> str:
     return f"{get('first_name') or ''} {get('last_name') or ''}".strip() or get("email") or ""
 
 
+class Fields(dict):
+    """A dict whose keys templates read on the first try.
+
+    Jinja resolves `e.body` with getattr first and only then `e["body"]`: on a plain dict the
+    failed getattr raises and catches an AttributeError for every field, which dominated the
+    rendering of long threads. Dict methods keep precedence, as with a plain dict.
+    """
+
+    __slots__ = ()
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["display_name"] = display_name

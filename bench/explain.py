@@ -21,8 +21,9 @@ SCENARIOS = [
     ("first page (Nouvelles)", {}),
     ("tab Archivées", {"tab_key": "archivees"}),
     ("tab En souffrance", {"tab_key": "en-souffrance"}),
-    ("search usager name (broad: a first name)", {"query": "elodie"}),
+    ("search a first name alone", {"query": "elodie"}),
     ("search usager full name (narrow)", {"query": "elodie dupont"}),
+    ("search common word", {"query": "attestation"}),
 ]
 
 

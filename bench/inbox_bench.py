@@ -157,6 +157,12 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers of the app")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only scenarios containing one of these (comma-separated)",
+    )
     args = parser.parse_args()
 
     info = asyncio.run(prepare(args.database_url))
@@ -173,7 +179,16 @@ def main() -> None:
     app_port, floor_port = args.port, args.port + 1
     servers = [
         subprocess.Popen(
-            [sys.executable, "-m", "app.cli", "web", "--port", str(app_port)],
+            [
+                sys.executable,
+                "-m",
+                "app.cli",
+                "web",
+                "--port",
+                str(app_port),
+                "--workers",
+                str(args.workers),
+            ],
             env=env,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -214,6 +229,7 @@ def main() -> None:
             "threads": args.threads,
             "seconds": args.duration,
         },
+        "workers": args.workers,
         "scenarios": [],
     }
     try:
@@ -237,11 +253,14 @@ def main() -> None:
             print(
                 f"{name:42} {single['p50_ms']:8.2f} {single['p95_ms']:8.2f} |"
                 f" {loaded['p50_ms']:8.2f} {loaded['p95_ms']:8.2f} {loaded['rps']:8.0f}"
-                f" {ratio:8.2f}" + (f"  non-2xx {loaded['non_2xx']}" if loaded["non_2xx"] else "")
+                f" {ratio:8.2f}  load {os.getloadavg()[0]:.1f}"
+                + (f"  non-2xx {loaded['non_2xx']}" if loaded["non_2xx"] else "")
             )
 
         line("framework floor", results["floor"]["single"], floor, 1.0)
         for name, path in info["scenarios"]:
+            if args.only and not any(w in name for w in args.only.split(",")):
+                continue
             status = status_of(base + path, info["cookie"])
             if status != 200:
                 note = f"skipped: HTTP {status}" + (
@@ -259,6 +278,8 @@ def main() -> None:
                 {
                     "name": name,
                     "path": path,
+                    # Other sessions share the machine: the 1-minute load average after it.
+                    "load_average": os.getloadavg()[0],
                     "single": single,
                     "loaded": loaded,
                     "floor_ratio": ratio,

@@ -186,10 +186,11 @@ class InboxPage:
 class _Filters:
     """The WHERE clause shared by the list and the counts, with its arguments.
 
-    A search that matches few demandes overall collects them first through the GIN index
-    (`matches`, a materialised CTE) and intersects the scope with them; a broad one (a common
-    first name) is checked demande by demande while walking the scope in inbox order, which
-    stops early thanks to the LIMITs. `_search_is_narrow` picks, from the planner's estimate.
+    A search that matches few demandes of the viewer's scope collects them first through the
+    GIN index, with the viewer's key in the query (`matches`, a materialised CTE); a broad one
+    (a common word) is checked demande by demande while walking the scope in inbox order,
+    which stops early thanks to the LIMITs. `_search_is_narrow` picks, from the planner's
+    estimate.
     """
 
     sql: str
@@ -198,27 +199,37 @@ class _Filters:
     cte_args: tuple = ()
 
 
-# Above this many matching demandes (planner estimate), walk the scope instead.
-NARROW_SEARCH_ROWS = 20_000
+# Above this many matching demandes in the viewer's scope (planner estimate), walk the scope
+# in inbox order instead of collecting every match first.
+NARROW_SEARCH_ROWS = 5_000
 
 
-def _match_sql(viewer: Viewer, alias: str) -> tuple[str, int]:
-    """The full-text condition; aidants' searches never look at `search_private`."""
+def scope_key(viewer: Viewer) -> str:
+    """The viewer's key lexeme in the search vectors, as a tsquery (SQL `aplus_scope_key`)."""
+    return f"'#{viewer.id.hex}'"
+
+
+def _match_sql(viewer: Viewer, alias: str, terms: list[str], scoped: bool) -> tuple[str, tuple]:
+    """The full-text condition; aidants' searches never look at `search_private`.
+
+    `scoped` adds the viewer's key to the query, so the GIN index itself keeps only the
+    demandes of their scope (see docs/decisions/2026-11-22-inbox-search-scope.md).
+    """
+    query = "(to_tsquery('french', {}) && {}::tsquery)" if scoped else "to_tsquery('french', {})"
+    args = (tsquery(terms), scope_key(viewer)) if scoped else (tsquery(terms),)
     if sees_private_answers(viewer):
         return (
-            f"({alias}.search_public @@ to_tsquery('french', {{}})"
-            f" OR {alias}.search_private @@ to_tsquery('french', {{}}))",
-            2,
+            f"({alias}.search_public @@ {query} OR {alias}.search_private @@ {query})",
+            args * 2,
         )
-    return f"{alias}.search_public @@ to_tsquery('french', {{}})", 1
+    return f"{alias}.search_public @@ {query}", args
 
 
 async def _search_is_narrow(viewer: Viewer, terms: list[str]) -> bool:
-    """Ask the planner how many demandes match overall (tsvector statistics are good)."""
-    match, n = _match_sql(viewer, "s")
+    """Ask the planner how many demandes of the scope match (tsvector statistics are good)."""
+    match, args = _match_sql(viewer, "s", terms, scoped=True)
     rows = await Application.raw(
-        f"EXPLAIN (FORMAT JSON) SELECT s.id FROM application s WHERE {match}",
-        *(tsquery(terms),) * n,
+        f"EXPLAIN (FORMAT JSON) SELECT s.id FROM application s WHERE {match}", *args
     )
     plan = rows[0]["QUERY PLAN"]
     plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -235,14 +246,14 @@ def _filters(
         args.append(group_ids)
     if not terms:
         return _Filters(sql, tuple(args))
-    query = tsquery(terms)
-    match, n = _match_sql(viewer, "s")
     if narrow:
+        match, match_args = _match_sql(viewer, "s", terms, scoped=True)
         cte = f"matches AS MATERIALIZED (SELECT s.id FROM application s WHERE {match})"
         sql += " AND p.application IN (SELECT id FROM matches)"
-        return _Filters(sql, tuple(args), cte, (query,) * n)
+        return _Filters(sql, tuple(args), cte, match_args)
+    match, match_args = _match_sql(viewer, "s", terms, scoped=False)
     sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
-    return _Filters(sql, (*args, *(query,) * n))
+    return _Filters(sql, (*args, *match_args))
 
 
 def _slice_sql(
@@ -364,10 +375,9 @@ async def load_page(
 async def _own_groups(viewer: Viewer) -> list[dict]:
     if not viewer.group_ids:
         return []
-    return (
-        await Group.select(Group.id, Group.name)
-        .where(Group.id.is_in(list(viewer.group_ids)))
-        .order_by(Group.name)
+    # Raw: on the hot path, Piccolo's query building costs more than the query.
+    return await Group.raw(
+        "SELECT id, name FROM app_group WHERE id = ANY({}) ORDER BY name", list(viewer.group_ids)
     )
 
 

@@ -10,7 +10,7 @@ from uuid import UUID
 from app import clock
 from app.policies import Viewer
 from app.settings import get_settings
-from app.tables import ManagerScope, Membership, User, UserSession
+from app.tables import User, UserSession
 
 SESSION_COOKIE = "aplus_session"
 # Writing last_seen_at on every request would turn each page view into a write.
@@ -50,13 +50,30 @@ async def revoke_all_sessions(user_id: UUID) -> None:
     )
 
 
-async def load_session_user(raw: str) -> tuple[dict, dict] | None:
-    """The live session and its active user, or None (expired, idle, revoked, disabled)."""
+# The viewer's facts, as columns next to the user's: one round trip instead of three on
+# every request (memberships and manager scopes as arrays; scopes as parallel arrays since
+# their organisation or area may be NULL).
+_FACTS_SQL = """
+  ARRAY(SELECT m."group" FROM membership m WHERE m."user" = u.id) AS facts_groups,
+  ARRAY(SELECT m."group" FROM membership m WHERE m."user" = u.id AND m.is_manager)
+    AS facts_managed,
+  ARRAY(SELECT s.role FROM manager_scope s WHERE s."user" = u.id ORDER BY s.id) AS facts_roles,
+  ARRAY(SELECT s.organisation FROM manager_scope s WHERE s."user" = u.id ORDER BY s.id)
+    AS facts_orgs,
+  ARRAY(SELECT s.area FROM manager_scope s WHERE s."user" = u.id ORDER BY s.id) AS facts_areas
+"""
+_FACTS_COLUMNS = ("facts_groups", "facts_managed", "facts_roles", "facts_orgs", "facts_areas")
+
+
+async def load_session(raw: str) -> tuple[dict, dict, Viewer] | None:
+    """The live session, its active user and their viewer facts (one query), or None
+    (expired, idle, revoked, disabled)."""
     settings = get_settings()
     now = clock.now()
     rows = await UserSession.raw(
-        "SELECT s.id AS session_id, s.last_seen_at AS session_seen, s.signature, u.*"
-        " FROM user_session s JOIN app_user u ON u.id = s.user"
+        "SELECT s.id AS session_id, s.last_seen_at AS session_seen, s.signature, u.*,"
+        + _FACTS_SQL
+        + " FROM user_session s JOIN app_user u ON u.id = s.user"
         " WHERE s.id_hash = {} AND s.revoked_at IS NULL AND s.expires_at > {}"
         " AND s.last_seen_at > {} AND u.disabled_at IS NULL",
         token_hash(raw),
@@ -73,18 +90,26 @@ async def load_session_user(raw: str) -> tuple[dict, dict] | None:
         await User.update({User.last_seen_at: now}).where(User.id == row["id"])
     session = {"id": row.pop("session_id"), "signature": row.pop("signature")}
     row.pop("session_seen")
-    return session, row
+    facts = {k: row.pop(k) for k in _FACTS_COLUMNS}
+    return session, row, _viewer(row, facts)
+
+
+async def load_session_user(raw: str) -> tuple[dict, dict] | None:
+    """The live session and its active user, or None (expired, idle, revoked, disabled)."""
+    loaded = await load_session(raw)
+    return None if loaded is None else loaded[:2]
 
 
 async def build_viewer(user: dict) -> Viewer:
-    """Gather the facts the policies need about this user (two queries)."""
-    memberships = await Membership.select(Membership.group, Membership.is_manager).where(
-        Membership.user == user["id"]
-    )
-    scopes = await ManagerScope.select(
-        ManagerScope.role, ManagerScope.organisation, ManagerScope.area
-    ).where(ManagerScope.user == user["id"])
+    """Gather the facts the policies need about this user (one query)."""
+    rows = await User.raw("SELECT " + _FACTS_SQL + " FROM app_user u WHERE u.id = {}", user["id"])
+    facts = rows[0] if rows else dict.fromkeys(_FACTS_COLUMNS, [])
+    return _viewer(user, facts)
+
+
+def _viewer(user: dict, facts: dict) -> Viewer:
     settings = get_settings()
+    scopes = list(zip(facts["facts_roles"], facts["facts_orgs"], facts["facts_areas"], strict=True))
     return Viewer(
         id=user["id"],
         is_helper=user["is_helper"],
@@ -95,12 +120,10 @@ async def build_viewer(user: dict) -> Viewer:
         is_disabled=user["disabled_at"] is not None,
         has_accepted_cgu=user["cgu_version"] == settings.cgu_version,
         admin_areas=frozenset(user["admin_areas"] or []),
-        group_ids=frozenset(m["group"] for m in memberships),
-        managed_group_ids=frozenset(m["group"] for m in memberships if m["is_manager"]),
+        group_ids=frozenset(facts["facts_groups"]),
+        managed_group_ids=frozenset(facts["facts_managed"]),
         area_manager_scopes=frozenset(
-            (s["organisation"], s["area"]) for s in scopes if s["role"] == "area_manager"
+            (org, area) for role, org, area in scopes if role == "area_manager"
         ),
-        observer_scopes=frozenset(
-            (s["organisation"], s["area"]) for s in scopes if s["role"] == "observer"
-        ),
+        observer_scopes=frozenset((org, area) for role, org, area in scopes if role == "observer"),
     )

@@ -47,8 +47,18 @@ FIRST_NAMES = (
     "Élodie Hélène Gaëlle Léa Chloé Zoé Inès Maëlle Noémie Amélie Jérôme François Stéphane"
     " Benoît Grégoire Loïc Anaïs Cécile Thérèse Joël Mohamed Fatou Karim Yasmine Sébastien"
     " Marie Jean Pierre Sophie Nathalie Isabelle Thomas Nicolas Julien Camille Manon Lucas"
+    " Emma Louise Alice Lina Rose Anna Mila Ambre Julia Jade Léna Juliette Margaux Clara Lucie"
+    " Sarah Eva Romane Agathe Capucine Victoire Salomé Mathilde Pauline Charlotte Laura Audrey"
+    " Aurélie Émilie Céline Virginie Sandrine Valérie Christine Martine Monique Brigitte Odile"
+    " Aïcha Khadija Samira Leïla Nadia Mariam Awa Aminata Ludivine Solène Océane Morgane Elsa"
+    " Gabriel Léo Raphaël Arthur Louis Jules Adam Maël Hugo Noah Ethan Paul Sacha Nathan Tom"
+    " Théo Enzo Mathis Antoine Maxime Alexandre Guillaume Romain Vincent Olivier Laurent Éric"
+    " Philippe Patrick Michel Alain Bernard Daniel Gérard Christophe Frédéric David Yannick"
+    " Mamadou Moussa Ibrahima Youssef Rachid Samir Ahmed Hamza Bilal Mehdi Kevin Dylan Baptiste"
 ).split()
-LAST_NAMES = (
+# Real surnames plus composed ones: about 1 700 in all, so that a first and last name pair
+# matches a few hundredths of a percent of the demandes, not 1 % (real names are selective).
+_REAL_LAST_NAMES = (
     "Martin Bernard Dubois Thomas Robert Richard Petit Durand Leroy Moreau Simon Laurent"
     " Lefèvre Michel Garcia David Bertrand Roux Vincent Fournier Morel Girard André Lefebvre"
     " Mercier Dupont Lambert Bonnet François Martinez Legrand Garnier Faure Rousseau Blanc"
@@ -59,6 +69,16 @@ LAST_NAMES = (
     " Caron Aubert Giraud Leclerc Vidal Bourgeois Renaud Lemoine Picard Gaillard Philippe"
     " Lacroix Dupuis Olivier Rodriguez Louis Hubert Benoît Bouvier Paris Moulin Lebrun Cœur"
 ).split()
+_STEMS = (
+    "Ber Mar Dur Lam Gar Bon Fon Ros Cha Mon Bel Bro Cor Dal Fer Gil Her Jol Lan Mor Nau Pel"
+    " Rav Sal Tes Vau Bou Cla Ger Mal Bar Cas Dor Fav Gou Lav Mich Pag Riv Tail"
+).split()
+_ENDINGS = (
+    "and in ot eau ier on ard et oux ais ac elle ez iot enne ault aud ant el ey"
+    " ange elin ignac ousse ette ieux ard-Petit ès ois uc ol illon ard-Roux as ert ive ac-Duval"
+    " oche ure age"
+).split()
+LAST_NAMES = _REAL_LAST_NAMES + [s + e for s in _STEMS for e in _ENDINGS]
 SUBJECTS = [
     "RSA suspendu depuis trois mois",
     "Prime d'activité non versée",
@@ -250,7 +270,7 @@ def _usager_fields(rng: random.Random) -> list[dict]:
         nir += f"{rng.randint(1, 95):02d}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
         fields.append({"code": "nir", "value": f"{nir} {97 - int(nir) % 97:02d}"})
     if rng.random() < 0.4:
-        fields.append({"code": "caf", "value": str(rng.randint(1000000, 9999999))})
+        fields.append({"code": "caf_id", "value": str(rng.randint(1000000, 9999999))})
     return fields
 
 
@@ -383,6 +403,8 @@ def _make_demande(
             len(real),
             public_text,
             private_text,
+            # The participants' scope keys (see aplus_scope_key in the migrations).
+            ["#" + u.hex for u in participants],
         )
     )
     for gid, _ in targets:
@@ -516,7 +538,8 @@ async def seed_volume(
         index_defs = await _drop_secondary_indexes(conn)
         await conn.execute(
             "CREATE UNLOGGED TABLE IF NOT EXISTS volume_application_stage"
-            " (LIKE application INCLUDING DEFAULTS, public_text text, private_text text)"
+            " (LIKE application INCLUDING DEFAULTS, public_text text, private_text text,"
+            " scope_keys text[])"
         )
         await conn.execute("TRUNCATE volume_application_stage")
         try:
@@ -531,7 +554,7 @@ async def seed_volume(
                 await conn.copy_records_to_table(
                     "volume_application_stage",
                     records=batch.applications,
-                    columns=[*APPLICATION_COLUMNS, "public_text", "private_text"],
+                    columns=[*APPLICATION_COLUMNS, "public_text", "private_text", "scope_keys"],
                 )
                 await conn.copy_records_to_table(
                     "application_group",
@@ -558,8 +581,10 @@ async def seed_volume(
             cols = ", ".join(f'"{c}"' for c in APPLICATION_COLUMNS)
             await conn.execute(
                 f"INSERT INTO application ({cols}, search_public, search_private)"
-                f" SELECT {cols}, to_tsvector('french', public_text),"
-                " to_tsvector('french', private_text) FROM volume_application_stage"
+                f" SELECT {cols},"
+                " to_tsvector('french', public_text) || array_to_tsvector(scope_keys),"
+                " to_tsvector('french', private_text) || array_to_tsvector(scope_keys)"
+                " FROM volume_application_stage"
             )
             await conn.execute("DROP TABLE volume_application_stage")
             stats.timings["vectors"] = time.monotonic() - started

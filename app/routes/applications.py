@@ -28,7 +28,7 @@ from app.policies import ApplicationFacts, Viewer, can_create_application, is_au
 from app.security import client_address
 from app.settings import get_settings
 from app.tables import Answer, Attachment, User, UserSession
-from app.templating import redirect, render, wants_fragment
+from app.templating import Fields, redirect, render, wants_fragment
 
 STATUS_LABELS = {
     "new": "Nouvelle",
@@ -330,16 +330,18 @@ def _mask(value: str) -> str:
 
 def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bool) -> dict:
     """One thread entry as the viewer may see it; the anonymised copy carries lengths only."""
-    entry = {
-        **answer,
-        "author_name": f"{answer['first_name']} {answer['last_name']}".strip(),
-        "kind_label": KIND_LABELS.get(answer["kind"], ""),
-        "added_fields": [
-            {"label": reference.usager_field_label(f["code"]), "value": f["value"]}
-            for f in answer["added_fields"]
-        ],
-        "is_private": answer["visibility"] != "public",
-    }
+    entry = Fields(
+        {
+            **answer,
+            "author_name": f"{answer['first_name']} {answer['last_name']}".strip(),
+            "kind_label": KIND_LABELS.get(answer["kind"], ""),
+            "added_fields": [
+                {"label": reference.usager_field_label(f["code"]), "value": f["value"]}
+                for f in answer["added_fields"]
+            ],
+            "is_private": answer["visibility"] != "public",
+        }
+    )
     if anonymised:
         entry["body_length"] = len(answer["body"] or "")
         entry["body"] = ""
@@ -367,7 +369,7 @@ async def _page_context(
     viewer = _viewer(request)
     anonymised = not policies.can_read_application(viewer, facts)
     view = await applications.load_demande(facts.id)
-    app = view.application
+    app = Fields(view.application)
     entries = [
         _entry(a, viewer, facts, anonymised)
         for a in view.answers
@@ -415,7 +417,7 @@ async def _page_context(
         "files": [] if anonymised else view.files,
         "files_count": len(view.files),
         "groups": view.groups,
-        "participants": view.participants,
+        "participants": [Fields(p) for p in view.participants],
         "entries": entries,
         "fmt": formatting,
         "usager_fields": _usager_field_rows(),

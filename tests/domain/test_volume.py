@@ -8,15 +8,14 @@ import sys
 import uuid
 
 import psycopg
-from support.testenv import ROOT, SERVER_URL
-from support.testenv import with_dbname as _with_dbname
+from support.testenv import ROOT, SERVER_URL, with_dbname
 
 
 def test_seed_volume_loads_consistent_demandes():
     name = f"aplus_volume_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(SERVER_URL, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    url = _with_dbname(SERVER_URL, name)
+    url = with_dbname(SERVER_URL, name)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     try:
         for args in (["migrate"], ["seed", "volume", "--demandes", "300"]):
@@ -73,3 +72,14 @@ def test_seed_volume_loads_consistent_demandes():
     finally:
         with psycopg.connect(SERVER_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_generated_usager_fields_are_known_fields():
+    """The demande page labels every field: the loader must only use known codes."""
+    import random
+
+    from app.domain import reference, volume
+
+    rng = random.Random(1)
+    codes = {f["code"] for _ in range(200) for f in volume._usager_fields(rng)}
+    assert codes and all(reference.usager_field_label(c) for c in codes)

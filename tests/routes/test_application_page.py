@@ -6,6 +6,7 @@ import uuid
 
 from factories import make_application, make_user
 from support.demande_forms import text
+from support.queries import QueryCounter
 
 from app.domain import applications
 from app.tables import AuditEvent, Participation
@@ -124,3 +125,34 @@ async def test_admin_sees_it_anonymised(client, login, world):
     other_admin = await make_user(admin=True, admin_areas=["13"])
     await login(other_admin)
     assert (await client.get(f"/demandes/{application.id}")).status_code == 404
+
+
+async def test_queries_do_not_grow_with_messages(client, login, world, monkeypatch):
+    application = await demande(world)
+    counter = QueryCounter(monkeypatch)
+
+    async def queries_for_page() -> int:
+        counter.count = 0
+        response = await client.get(f"/demandes/{application.id}")
+        assert response.status_code == 200
+        return counter.count
+
+    async def post(n: int) -> None:
+        for i in range(n):
+            author = world.caf_agent if i % 2 else world.aidant
+            visibility = "instructors" if i % 5 == 4 else "public"
+            if author is world.aidant:
+                visibility = "public"
+            await applications.post_answer(
+                application.id, author, body=f"Message {i}", visibility=visibility
+            )
+
+    await login(world.caf_agent)
+    await post(5)
+    with_5 = await queries_for_page()
+    await post(45)
+    with_50 = await queries_for_page()
+    assert with_5 == with_50
+    # Session with viewer facts, demande facts, audit, the page's reads (demande, mandat,
+    # groups, participants, thread, files), the invitation lists, and the seen mark.
+    assert with_50 <= 12
