@@ -4,6 +4,7 @@ and off (plain form posts and 303s). Every page visited passes the accessibility
 
 import uuid
 
+from playwright.async_api import expect
 from support.browser import assert_accessible, create_account, login_link
 
 
@@ -20,8 +21,8 @@ async def test_login_journey_with_javascript(page, live_server):
     # htmx swapped the panel in place: same URL, no page load, focus on the message.
     await page.get_by_text("Si cette adresse a un compte").wait_for()
     assert "/connexion?suivant" in page.url
-    focused = await page.evaluate("() => document.activeElement.getAttribute('role')")
-    assert focused == "status"
+    # Focus moves once htmx has settled the swap: wait for it rather than read it at once.
+    await expect(page.get_by_role("status")).to_be_focused()
     await assert_accessible(page)
 
     await page.goto(await login_link(live_server, email))
