@@ -14,6 +14,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect
 
 from app.auth import CguRequired, LoginRequired, back_to
+from app.domain import sessions
 from app.templating import render
 
 log = logging.getLogger("aplus.errors")
@@ -54,7 +55,13 @@ def error_page(request: Request, status_code: int) -> Response:
     return render(
         request,
         "errors/error.html",
-        {"status_code": status_code, "title": TITLES.get(status_code, "Erreur")},
+        {
+            "status_code": status_code,
+            "title": TITLES.get(status_code, "Erreur"),
+            # No route, no session middleware: whether this visitor is logged in is unknown.
+            "session_not_loaded": "viewer" not in request.scope.get("state", {})
+            and sessions.SESSION_COOKIE in request.cookies,
+        },
         status_code=status_code,
     )
 

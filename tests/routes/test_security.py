@@ -187,3 +187,15 @@ async def test_pages_of_a_logged_in_user_are_never_cached(client, login):
     await login(await make_user(helper_in=[await make_group()]))
     response = await client.get("/")
     assert response.headers["cache-control"] == "no-store"
+
+
+async def test_unrouted_404_does_not_offer_a_logged_in_user_to_log_in(client, db, login):
+    from factories import make_group, make_user
+
+    await login(await make_user(helper_in=[await make_group()]))
+    response = await client.get("/nulle-part")
+    assert response.status_code == 404
+    assert "Page introuvable" in response.text
+    assert "Se connecter" not in response.text
+    anonymous = await client.get("/nulle-part", cookies={"aplus_session": ""})
+    assert anonymous.status_code == 404
