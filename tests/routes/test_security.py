@@ -197,5 +197,7 @@ async def test_unrouted_404_does_not_offer_a_logged_in_user_to_log_in(client, db
     assert response.status_code == 404
     assert "Page introuvable" in response.text
     assert "Se connecter" not in response.text
-    anonymous = await client.get("/nulle-part", cookies={"aplus_session": ""})
+    client.cookies.clear()
+    anonymous = await client.get("/nulle-part")
     assert anonymous.status_code == 404
+    assert "Se connecter" in anonymous.text
