@@ -25,6 +25,19 @@ from app.tables import (
 # Thread entries that are answers in the product's sense (invitations, archiving do not count).
 REAL_ANSWER_KINDS = frozenset({"message", "take_charge", "wrong_recipient", "usager_fields"})
 STATUSES = ("new", "in_progress", "processed", "archived")
+# How a status reads in the UI and the CSV export.
+STATUS_LABELS = {
+    "new": "Nouvelle",
+    "in_progress": "En cours",
+    "processed": "Traitée",
+    "archived": "Archivée",
+}
+# The creator reads the status as what they have to do next (spec §4.3).
+CREATOR_STATUS_LABELS = {**STATUS_LABELS, "new": "Envoyée", "processed": "À archiver"}
+
+
+def status_label(status: str, is_creator: bool) -> str:
+    return (CREATOR_STATUS_LABELS if is_creator else STATUS_LABELS)[status]
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from app import clock
 from app.domain import business_days
-from app.domain.applications import REAL_ANSWER_KINDS
+from app.domain.applications import REAL_ANSWER_KINDS, STATUS_LABELS
 from app.policies import Viewer, sees_private_answers
 from app.tables import Application, Group
 
@@ -460,19 +460,6 @@ def _row(r: dict, now: datetime, instructor_view: bool) -> Row:
 
 
 # --- labels shared by the page and the export --------------------------------------------
-
-STATUS_LABELS = {
-    "new": "Nouvelle",
-    "in_progress": "En cours",
-    "processed": "Traitée",
-    "archived": "Archivée",
-}
-# The creator's words for the same statuses (spec §4.3).
-CREATOR_STATUS_LABELS = {**STATUS_LABELS, "new": "Envoyée", "processed": "À archiver"}
-
-
-def status_label(status: str, is_creator: bool) -> str:
-    return (CREATOR_STATUS_LABELS if is_creator else STATUS_LABELS)[status]
 
 
 def age_label(created_at: datetime, now: datetime) -> str:

@@ -30,14 +30,6 @@ from app.settings import get_settings
 from app.tables import Answer, Attachment, User, UserSession
 from app.templating import Fields, redirect, render, wants_fragment
 
-STATUS_LABELS = {
-    "new": "Nouvelle",
-    "in_progress": "En cours",
-    "processed": "Traitée",
-    "archived": "Archivée",
-}
-# The creator reads the status as what they have to do next.
-CREATOR_STATUS_LABELS = {**STATUS_LABELS, "new": "Envoyée", "processed": "À archiver"}
 STATUS_BADGES = {
     "new": "fr-badge--new",
     "in_progress": "fr-badge--info",
@@ -376,7 +368,6 @@ async def _page_context(
         if anonymised or policies.can_read_answer(viewer, facts, a["visibility"])
     ]
     creator_view = policies.is_creator(viewer, facts)
-    labels = CREATOR_STATUS_LABELS if creator_view else STATUS_LABELS
     usager = [
         ("Prénom", app["usager_first_name"]),
         ("Nom", app["usager_last_name"]),
@@ -405,7 +396,7 @@ async def _page_context(
         "facts": facts,
         "anonymised": anonymised,
         "can": can,
-        "status_label": labels[app["status"]],
+        "status_label": applications.status_label(app["status"], creator_view),
         "status_badge": STATUS_BADGES[app["status"]],
         "area_label": reference.departement(app["area"]).label,
         "usager": usager,

@@ -9,7 +9,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Stream, Template
 
-from app.domain import inbox, search_tokens
+from app.domain import applications, inbox, search_tokens
 from app.policies import is_authenticated, policy
 from app.templating import redirect, render, wants_fragment
 
@@ -128,7 +128,7 @@ async def _render_inbox(
         "page": page,
         "links": InboxLinks(page, search_token),
         "search_expired": search_expired,
-        "status_label": inbox.status_label,
+        "status_label": applications.status_label,
         "age_label": inbox.age_label,
         "instructor_view": inbox.works_as_instructor(viewer),
     }
