@@ -62,15 +62,22 @@ async def create_user(
     return user
 
 
-async def add_member(group_id: UUID, user_id: UUID, *, manager: bool = False) -> None:
-    """Put a user in a group (idempotent; upgrades to responsable if asked)."""
+async def add_member(
+    group_id: UUID, user_id: UUID, *, manager: bool = False, governs: bool = True
+) -> None:
+    """Put a user in a group (idempotent; upgrades to responsable if asked).
+
+    `governs=False` for an existing account added by its e-mail: the group hosts the person
+    but does not govern the account (see `policies.governs_account`)."""
     existing = (
         await Membership.objects()
         .where((Membership.group == group_id) & (Membership.user == user_id))
         .first()
     )
     if existing is None:
-        await Membership(group=group_id, user=user_id, is_manager=manager).save()
+        await Membership(
+            group=group_id, user=user_id, is_manager=manager, governs_account=governs
+        ).save()
     elif manager and not existing.is_manager:
         existing.is_manager = True
         await existing.save([Membership.is_manager])
