@@ -78,9 +78,15 @@ async def add_member(
         await Membership(
             group=group_id, user=user_id, is_manager=manager, governs_account=governs
         ).save()
-    elif manager and not existing.is_manager:
-        existing.is_manager = True
-        await existing.save([Membership.is_manager])
+    else:
+        # Upgrades only: responsable if asked, governing if an admin governing it adds it.
+        changes = {}
+        if manager and not existing.is_manager:
+            changes[Membership.is_manager] = True
+        if governs and not existing.governs_account:
+            changes[Membership.governs_account] = True
+        if changes:
+            await Membership.update(changes).where(Membership.id == existing.id)
 
 
 async def create_group(
