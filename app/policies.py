@@ -453,10 +453,12 @@ def editable_member_fields(
 ) -> frozenset[str]:
     """Fields of a member's row the viewer may change: "is_manager" (this group's role) for
     the group's responsables; the account's fields too when they govern the account. Never
-    one's own row: one's identity is on the profile page, one's roles are others' to give."""
+    one's own row (one's identity is on the profile page, one's roles are others' to give),
+    never an admin or expert account."""
     if not can_edit_member(viewer, group) or account.id == viewer.id:
         return frozenset()
-    if account.membership_in(group.id) is None:
+    if account.membership_in(group.id) is None or account.is_admin or account.is_expert:
+        # Admin and expert accounts change with the CLI only, down to their group roles.
         return frozenset()
     if can_edit_account(viewer, account):
         return MEMBER_ROW_FIELDS

@@ -306,6 +306,7 @@ async def _member_or_404(group: Group, user_id: UUID) -> dict[str, Any]:
     member = await groups.member_row(group.id, user_id)
     if member is None:
         raise NotFoundException()
+    member["account"] = (await policies.account_facts([user_id]))[user_id]
     return _decorate(member)
 
 
