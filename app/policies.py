@@ -775,6 +775,7 @@ def can_download_file(
     return not (viewer.is_expert or viewer.is_admin)
 
 
+@route_rule
 def can_answer(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """Whoever reads the content; once archived, only the creator (which reopens it)."""
     return can_read_application(viewer, application) and (
@@ -801,6 +802,7 @@ def can_add_usager_fields(viewer: Viewer | None, application: ApplicationFacts) 
     return can_answer(viewer, application) and is_creator(viewer, application)
 
 
+@route_rule
 def can_invite(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """Anyone who reads an open demande may bring colleagues or groups in."""
     return can_read_application(viewer, application) and application.is_open
@@ -819,11 +821,13 @@ def _can_close(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     return is_on_creator_side(viewer, application) or administers_area(viewer, application.area)
 
 
+@route_rule
 def can_archive(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """The creator, colleagues of the creator's group who were invited, and admins."""
     return application.is_open and _can_close(viewer, application)
 
 
+@route_rule
 def can_reopen(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     return not application.is_open and _can_close(viewer, application)
 
@@ -879,6 +883,27 @@ async def application_facts(application_id: UUID) -> ApplicationFacts | None:
     )
 
 
+@route_rule
+def can_open_application(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """The demande page: its content, or its anonymised view for admins of its département."""
+    return can_read_application(viewer, application) or can_read_application_anonymised(
+        viewer, application
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationById:
+    """A demande through its participations (`can_open_application`), like
+    `load_application_for`."""
+
+    param: str = "application_id"
+    audit_key = "application_id"
+
+    async def load(self, viewer: Viewer, params: dict, loaded: dict) -> ApplicationFacts | None:
+        facts = await application_facts(params[self.param])
+        return facts if facts is not None and can_open_application(viewer, facts) else None
+
+
 async def load_application_for(
     viewer: Viewer, application_id: UUID, *, client_address: str = ""
 ) -> ApplicationFacts:
@@ -891,9 +916,7 @@ async def load_application_for(
     from app.domain import audit
 
     facts = await application_facts(application_id)
-    if facts is None or not (
-        can_read_application(viewer, facts) or can_read_application_anonymised(viewer, facts)
-    ):
+    if facts is None or not can_open_application(viewer, facts):
         await audit.record(
             audit.Event.NOT_FOUND_IN_SCOPE,
             actor_id=viewer.id,
