@@ -23,9 +23,11 @@ from app.domain.validators import ValidationError, normalize_email
 from app.emails import PARIS as PARIS_TZ
 from app.piccolo_conf import DB
 from app.policies import (
+    GroupFacts,
     Viewer,
     administered_groups,
     administered_users,
+    can_add_member,
     can_create_group_in,
     can_grant_scope,
     can_set_group_areas,
@@ -764,7 +766,8 @@ async def review_import(viewer: Viewer, text: str) -> tuple[list[ImportLine], st
     for line in lines:
         key = (line.values.get("groupe"), line.values.get("organisme"))
         group = existing_groups.get(key)
-        if group is not None and not set(group["areas"]) & viewer.admin_areas:
+        facts = group and GroupFacts(group["id"], group["organisation"], tuple(group["areas"]))
+        if facts and not can_add_member(viewer, facts):
             line.errors.append("Ce groupe existe hors de vos départements.")
         line.group_action = "existing" if group else "create"
         if line.values.get("email") and not line.errors:
