@@ -522,20 +522,26 @@ def administered_groups(viewer: Viewer) -> Any:
     return WhereRaw('"app_group"."areas" && {}::varchar[]', sorted(viewer.admin_areas))
 
 
+# The accounts with a group or a scope in some départements: the candidates, found from the
+# groups' side (an index on membership.group), so the work grows with the admin's accounts.
+_PEOPLE_OF_AREAS_SQL = """"app_user"."id" IN (
+  SELECT m."user" FROM membership m
+  WHERE m."group" = ANY(ARRAY(SELECT g.id FROM app_group g WHERE g.areas && {}::varchar[]))
+  UNION SELECT s."user" FROM manager_scope s WHERE s.area = ANY({}::varchar[]))"""
+
 # `administers_account` as SQL on "app_user", for lists; a test checks both agree.
-_ADMINISTERED_USERS_SQL = """
-NOT "app_user"."is_admin" AND NOT "app_user"."is_expert" AND "app_user"."id" <> {}
+_ADMINISTERED_USERS_SQL = (
+    _PEOPLE_OF_AREAS_SQL
+    + """
+AND NOT "app_user"."is_admin" AND NOT "app_user"."is_expert" AND "app_user"."id" <> {}
 AND (EXISTS (SELECT 1 FROM membership m WHERE m."user" = "app_user"."id" AND m.governs_account)
   OR EXISTS (SELECT 1 FROM manager_scope s WHERE s."user" = "app_user"."id"))
 AND NOT EXISTS (SELECT 1 FROM membership m JOIN app_group g ON g.id = m."group"
   WHERE m."user" = "app_user"."id" AND NOT g.areas <@ {}::varchar[])
 AND NOT EXISTS (SELECT 1 FROM manager_scope s WHERE s."user" = "app_user"."id"
   AND (s.area IS NULL OR NOT s.area = ANY({}::varchar[])))
-AND (EXISTS (SELECT 1 FROM membership m JOIN app_group g ON g.id = m."group"
-    WHERE m."user" = "app_user"."id" AND g.areas && {}::varchar[])
-  OR EXISTS (SELECT 1 FROM manager_scope s WHERE s."user" = "app_user"."id"
-    AND s.area = ANY({}::varchar[])))
 """
+)
 
 
 def administered_users(viewer: Viewer) -> Any:
@@ -545,7 +551,7 @@ def administered_users(viewer: Viewer) -> Any:
     if not (is_authenticated(viewer) and viewer.is_admin and viewer.admin_areas):
         return WhereRaw("FALSE")
     areas = sorted(viewer.admin_areas)
-    return WhereRaw(_ADMINISTERED_USERS_SQL, viewer.id, *[areas] * 4)
+    return WhereRaw(_ADMINISTERED_USERS_SQL, areas, areas, viewer.id, areas, areas)
 
 
 def people_of_admin_areas(viewer: Viewer) -> Any:
@@ -556,14 +562,7 @@ def people_of_admin_areas(viewer: Viewer) -> Any:
     if not (viewer.is_admin and viewer.admin_areas):
         return WhereRaw("FALSE")
     areas = sorted(viewer.admin_areas)
-    return WhereRaw(
-        'EXISTS (SELECT 1 FROM membership m JOIN app_group g ON g.id = m."group"'
-        ' WHERE m."user" = "app_user"."id" AND g.areas && {}::varchar[])'
-        ' OR EXISTS (SELECT 1 FROM manager_scope s WHERE s."user" = "app_user"."id"'
-        " AND s.area = ANY({}::varchar[]))",
-        areas,
-        areas,
-    )
+    return WhereRaw(_PEOPLE_OF_AREAS_SQL, areas, areas)
 
 
 _ACCOUNT_FACTS_SQL = """
@@ -672,11 +671,13 @@ class AdministeredAccountById:
     """An account the admin administers (`administers_account`, as `administered_users`)."""
 
     param: str = "user_id"
+    # Whether it ever served (`can_delete_user`): costly, for the routes that show or delete.
+    with_usage: bool = False
     audit_key = "user_id"
 
     async def load(self, viewer: Viewer, params: dict, loaded: dict) -> AccountFacts | None:
         user_id = params[self.param]
-        account = (await account_facts([user_id], with_usage=True)).get(user_id)
+        account = (await account_facts([user_id], with_usage=self.with_usage)).get(user_id)
         return account if account is not None and administers_account(viewer, account) else None
 
 

@@ -34,6 +34,8 @@ GROUP = AdministeredGroupById()
 ACCOUNT = AdministeredAccountById()
 STRUCTURE = policy(can_edit_group_structure, group=GROUP)
 EDIT_USER = policy(can_edit_user, account=ACCOUNT)
+# Routes that show the user page (with its "delete" button when it never served).
+USER_PAGE = policy(can_edit_user, account=AdministeredAccountById(with_usage=True))
 
 
 def _viewer(request: Request) -> Viewer:
@@ -214,13 +216,13 @@ def _user_values(user) -> dict[str, Any]:
     return values
 
 
-@get("/admin/utilisateurs/{user_id:uuid}", opt=EDIT_USER)
+@get("/admin/utilisateurs/{user_id:uuid}", opt=USER_PAGE)
 async def user_edit(request: Request, user_id: FromPath[UUID]) -> Template:
     user, facts = await _user(request)
     return await _user_form(request, user, facts, _user_values(user), {})
 
 
-@post("/admin/utilisateurs/{user_id:uuid}", opt=EDIT_USER)
+@post("/admin/utilisateurs/{user_id:uuid}", opt=USER_PAGE)
 async def user_update(request: Request, user_id: FromPath[UUID]) -> Response:
     user, facts = await _user(request)
     values, errors = admin.clean_user(await _form(request))
@@ -270,7 +272,7 @@ async def user_remove_group(
     return redirect(f"/admin/utilisateurs/{user.id}", f"Retiré(e) du groupe « {group.name} ».")
 
 
-@post("/admin/utilisateurs/{user_id:uuid}/perimetres", opt=EDIT_USER)
+@post("/admin/utilisateurs/{user_id:uuid}/perimetres", opt=USER_PAGE)
 async def user_add_scope(request: Request, user_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
     user, facts = await _user(request)
@@ -310,7 +312,7 @@ async def user_remove_scope(
 
 @post(
     "/admin/utilisateurs/{user_id:uuid}/suppression",
-    opt=policy(can_delete_user, account=ACCOUNT),
+    opt=policy(can_delete_user, account=AdministeredAccountById(with_usage=True)),
 )
 async def user_delete(request: Request, user_id: FromPath[UUID]) -> Response:
     user, _ = await _user(request)
