@@ -39,11 +39,6 @@ MEMBER_FLAGS = ("is_instructor", "is_manager", "is_collective")
 # --- loading through the scope --------------------------------------------------------------
 
 
-async def load_visible_group(viewer: Viewer, group_id: UUID) -> Group | None:
-    """The group if the viewer may see it, else None (the route answers 404)."""
-    return await Group.objects().where((Group.id == group_id) & visible_groups(viewer)).first()
-
-
 async def my_groups(viewer: Viewer) -> list[Group]:
     """Groups of "Mes groupes": mine, and those of my area manager / observer scopes."""
     return (
@@ -165,12 +160,13 @@ async def add_existing_member(
 
 
 async def deactivate_member(
-    group: Group, account: AccountFacts, exit: str, *, actor_id: UUID, client_address: str = ""
+    group: Group, account: AccountFacts, way_out: str, *, actor_id: UUID, client_address: str = ""
 ) -> str:
-    """`exit` from `policies.member_exit`: "remove" from this group, or "disable" the account."""
+    """`way_out` from `policies.member_exit`: "remove" from this group, or "disable" the
+    account."""
     if is_last_manager(account, group.id):
         raise DomainError(_last_manager_message(group))
-    if exit == "remove":
+    if way_out == "remove":
         await Membership.delete().where(
             (Membership.group == group.id) & (Membership.user == account.id)
         )

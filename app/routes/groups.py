@@ -253,11 +253,15 @@ async def deactivate(
     request: Request, group_id: FromPath[UUID], user_id: FromPath[UUID]
 ) -> Response:
     group, account = _group(request), _member(request)
-    exit = policies.member_exit(_viewer(request), group, account)
+    way_out = policies.member_exit(_viewer(request), group, account)
     data = await _form(request)
     try:
         outcome = await groups.deactivate_member(
-            group, account, exit, actor_id=_viewer(request).id, client_address=_address(request)
+            group,
+            account,
+            way_out,
+            actor_id=_viewer(request).id,
+            client_address=_address(request),
         )
     except DomainError as error:
         if wants_fragment(request):
