@@ -262,19 +262,22 @@ def _filters(
     if not terms:
         return _Filters(sql, tuple(args))
     if narrow:
-        # Every demande of the scope matching either vector, with which one matched: whether
-        # a private-only match counts is decided per participation below.
+        # The demandes of the scope matching each vector, tagged with the vector: whether a
+        # private match counts is decided per participation below. Two index scans rather
+        # than one with `search_public @@ …` in the SELECT list, which would read every
+        # matching demande's (toasted) public vector again.
         query, query_args = _query_sql(viewer, terms, scoped=True)
         cte = (
-            f"matches AS MATERIALIZED (SELECT s.id, s.search_public @@ {query} AS in_public"
-            f" FROM application s WHERE s.search_public @@ {query}"
-            f" OR s.search_private @@ {query})"
+            "matches AS MATERIALIZED ("
+            f"SELECT s.id, true AS in_public FROM application s WHERE s.search_public @@ {query}"
+            " UNION ALL"
+            f" SELECT s.id, false FROM application s WHERE s.search_private @@ {query})"
         )
         sql += (
             " AND EXISTS (SELECT 1 FROM matches m WHERE m.id = p.application"
             " AND (m.in_public OR p.reads_private))"
         )
-        return _Filters(sql, tuple(args), cte, query_args * 3)
+        return _Filters(sql, tuple(args), cte, query_args * 2)
     match, match_args = _visible_match_sql(viewer, terms, scoped=False)
     sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
     return _Filters(sql, (*args, *match_args))
