@@ -8,6 +8,12 @@ participation. Triggers keep them true whatever code writes: a new or changed pa
 (creator flag, demande status copied by `aplus_application_inbox_changed`), and a change of
 the user's instructeur or expert flag. The inbox reads them per row for its search, its
 message and unread counts, and to leave out demandes an expert no longer reads.
+
+Not wrapped in a transaction, so every statement is idempotent: the backfill rewrites every
+participation, and an index built in the transaction that made those dead row versions would
+index them too (measured: `participation_inbox` 2.3 times less dense, twice the pages read
+by every inbox count). The dead versions are vacuumed first, then the table's indexes are
+rebuilt without blocking reads or writes.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -51,6 +57,7 @@ STATEMENTS = [
       RETURN NEW;
     END $$
     """,
+    "DROP TRIGGER IF EXISTS participation_rights ON participation",
     """
     CREATE TRIGGER participation_rights
     BEFORE INSERT OR UPDATE OF is_creator, "user", app_status ON participation
@@ -70,6 +77,7 @@ STATEMENTS = [
       RETURN NULL;
     END $$
     """,
+    "DROP TRIGGER IF EXISTS user_roles_changed ON app_user",
     """
     CREATE TRIGGER user_roles_changed
     AFTER UPDATE OF is_instructor, is_expert ON app_user
@@ -78,17 +86,24 @@ STATEMENTS = [
       OR OLD.is_expert IS DISTINCT FROM NEW.is_expert)
     EXECUTE FUNCTION aplus_user_roles_changed()
     """,
-    # Existing rows.
+    # The inbox index changes shape below; without it the backfill has one index less to
+    # write.
+    "DROP INDEX IF EXISTS participation_inbox",
+    # Existing rows (only those whose value changes).
     """
     UPDATE participation p SET
       reads_content = aplus_reads_content(p.is_creator, u.is_expert, p.app_status),
       reads_private = aplus_reads_private(p.is_creator, u.is_instructor, u.is_expert, p.app_status)
     FROM app_user u WHERE u.id = p."user"
+      AND (p.reads_content, p.reads_private) IS DISTINCT FROM (
+        aplus_reads_content(p.is_creator, u.is_expert, p.app_status),
+        aplus_reads_private(p.is_creator, u.is_instructor, u.is_expert, p.app_status))
     """,
+    "VACUUM (ANALYZE) participation",
+    "REINDEX TABLE CONCURRENTLY participation",
     # The inbox filters and counts on both columns: carried by its index so every tab and
     # count stays an index-only scan.
-    "DROP INDEX IF EXISTS participation_inbox",
-    'CREATE INDEX participation_inbox ON participation ("user", app_status,'
+    'CREATE INDEX CONCURRENTLY participation_inbox ON participation ("user", app_status,'
     " app_updated_at DESC, application DESC)"
     " INCLUDE (last_seen_at, app_late_at, app_groups, reads_content, reads_private)",
 ]
@@ -99,7 +114,9 @@ class RawSQL(Table):
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="aplus", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="aplus", description=DESCRIPTION, wrap_in_transaction=False
+    )
 
     async def run():
         for statement in STATEMENTS:

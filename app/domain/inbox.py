@@ -262,22 +262,20 @@ def _filters(
     if not terms:
         return _Filters(sql, tuple(args))
     if narrow:
-        # The demandes of the scope matching each vector, tagged with the vector: whether a
-        # private match counts is decided per participation below. Two index scans rather
-        # than one with `search_public @@ …` in the SELECT list, which would read every
-        # matching demande's (toasted) public vector again.
+        # The demandes of the scope matching the public vector, and those matching the
+        # private one where the viewer's own participation reads private answers. Kept as a
+        # plain list of ids so the planner still drives from these few matches into the
+        # viewer's participations (a per-row condition in the join would walk their range).
         query, query_args = _query_sql(viewer, terms, scoped=True)
         cte = (
             "matches AS MATERIALIZED ("
-            f"SELECT s.id, true AS in_public FROM application s WHERE s.search_public @@ {query}"
-            " UNION ALL"
-            f" SELECT s.id, false FROM application s WHERE s.search_private @@ {query})"
+            f"SELECT s.id FROM application s WHERE s.search_public @@ {query}"
+            " UNION ALL SELECT s.id FROM application s JOIN participation vp"
+            ' ON vp.application = s.id AND vp."user" = {} AND vp.reads_private'
+            f" WHERE s.search_private @@ {query})"
         )
-        sql += (
-            " AND EXISTS (SELECT 1 FROM matches m WHERE m.id = p.application"
-            " AND (m.in_public OR p.reads_private))"
-        )
-        return _Filters(sql, tuple(args), cte, query_args * 2)
+        sql += " AND p.application IN (SELECT id FROM matches)"
+        return _Filters(sql, tuple(args), cte, (*query_args, viewer.id, *query_args))
     match, match_args = _visible_match_sql(viewer, terms, scoped=False)
     sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
     return _Filters(sql, (*args, *match_args))
