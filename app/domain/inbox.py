@@ -262,20 +262,22 @@ def _filters(
     if not terms:
         return _Filters(sql, tuple(args))
     if narrow:
-        # The demandes of the scope matching the public vector, and those matching the
-        # private one where the viewer's own participation reads private answers. Kept as a
-        # plain list of ids so the planner still drives from these few matches into the
-        # viewer's participations (a per-row condition in the join would walk their range).
+        # The demandes of the scope matching either vector, tagged with the vector. The plain
+        # `IN` keeps the planner driving from these few matches into the viewer's
+        # participations; a private match then counts only where that participation reads
+        # private answers (a per-row condition inside the join would walk their whole range).
         query, query_args = _query_sql(viewer, terms, scoped=True)
         cte = (
             "matches AS MATERIALIZED ("
-            f"SELECT s.id FROM application s WHERE s.search_public @@ {query}"
-            " UNION ALL SELECT s.id FROM application s JOIN participation vp"
-            ' ON vp.application = s.id AND vp."user" = {} AND vp.reads_private'
-            f" WHERE s.search_private @@ {query})"
+            f"SELECT s.id, true AS in_public FROM application s WHERE s.search_public @@ {query}"
+            " UNION ALL"
+            f" SELECT s.id, false FROM application s WHERE s.search_private @@ {query})"
         )
-        sql += " AND p.application IN (SELECT id FROM matches)"
-        return _Filters(sql, tuple(args), cte, (*query_args, viewer.id, *query_args))
+        sql += (
+            " AND p.application IN (SELECT id FROM matches)"
+            " AND (p.reads_private OR p.application IN (SELECT id FROM matches WHERE in_public))"
+        )
+        return _Filters(sql, tuple(args), cte, query_args * 2)
     match, match_args = _visible_match_sql(viewer, terms, scoped=False)
     sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
     return _Filters(sql, (*args, *match_args))
