@@ -225,10 +225,10 @@ def _query_sql(viewer: Viewer, terms: list[str], scoped: bool) -> tuple[str, tup
     return "to_tsquery('french', {})", (tsquery(terms),)
 
 
-def _visible_match_sql(viewer: Viewer, terms: list[str], scoped: bool) -> tuple[str, tuple]:
-    """The full-text condition on demande `s` for participation `p`: `search_private` only
-    where this participation reads the private answers (`p.reads_private`)."""
-    query, args = _query_sql(viewer, terms, scoped)
+def _visible_match_sql(viewer: Viewer, terms: list[str]) -> tuple[str, tuple]:
+    """The full-text condition on demande `s` for participation `p` (the scope walk):
+    `search_private` only where this participation reads the private answers."""
+    query, args = _query_sql(viewer, terms, scoped=False)
     return (
         f"(s.search_public @@ {query} OR (p.reads_private AND s.search_private @@ {query}))",
         args * 2,
@@ -278,7 +278,7 @@ def _filters(
             " AND (p.reads_private OR p.application IN (SELECT id FROM matches WHERE in_public))"
         )
         return _Filters(sql, tuple(args), cte, query_args * 2)
-    match, match_args = _visible_match_sql(viewer, terms, scoped=False)
+    match, match_args = _visible_match_sql(viewer, terms)
     sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
     return _Filters(sql, (*args, *match_args))
 
