@@ -727,7 +727,12 @@ def administers_area(viewer: Viewer, area: str) -> bool:
 
 
 def can_read_application(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    """Content (usager, description, thread, files list): creator and invited people."""
+    """Content (usager, description, thread, files list): creator and invited people.
+
+    Mirrored for each participation by SQL `aplus_reads_content` into
+    `participation.reads_content` (migration aplus_2026_12_01t23_21_00_000000), which the
+    inbox reads: change both together.
+    """
     if not is_authenticated(viewer):
         return False
     if is_creator(viewer, application):
@@ -750,11 +755,17 @@ def can_read_application_anonymised(viewer: Viewer | None, application: Applicat
 
 
 def can_read_private_answers(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    """The "réservé aux instructeurs" discussion: invited instructeurs and experts."""
+    """The "réservé aux instructeurs" discussion: invited instructeurs and experts.
+
+    A fact of this demande, never of the roles alone: a creator who is also instructeur does
+    not read it. Mirrored for each participation by SQL `aplus_reads_private` into
+    `participation.reads_private` (migration aplus_2026_12_01t23_21_00_000000), which the
+    inbox's search, message and unread counts read: change both together.
+    """
     return (
         can_read_application(viewer, application)
         and is_invited_on(viewer, application)
-        and sees_private_answers(viewer)
+        and (viewer.is_instructor or viewer.is_expert)
     )
 
 
@@ -926,15 +937,6 @@ async def load_application_for(
         )
         raise NotFoundException()
     return facts
-
-
-# --- inbox ---
-
-
-def sees_private_answers(viewer: Viewer) -> bool:
-    """The role part of `can_read_private_answers`, for lists (inbox, search) whose query
-    scope already holds the invitation: instructeurs and experts, never aidants (spec §3)."""
-    return viewer.is_instructor or viewer.is_expert
 
 
 # --- scopes of area managers and observers (issue 6) ---
