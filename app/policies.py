@@ -594,6 +594,12 @@ def can_see_deployment(viewer: Viewer | None) -> bool:
     )
 
 
+@route_rule
+def can_refresh_statistics(viewer: Viewer | None) -> bool:
+    """Asking for a recomputation now (besides the schedule): admins."""
+    return can_use_admin_screens(viewer)
+
+
 def deployment_scope(viewer: Viewer) -> tuple[StatisticsTerm, ...]:
     """Organisation × département units the deployment view covers (no group terms)."""
     return tuple(t for t in statistics_scope(viewer) if t.group is None)

@@ -157,7 +157,8 @@ INSERT INTO stats_demande AS s (application_id, created_at, month, area, groups,
   in_charge_3_days, is_open, late_at, refreshed_at)
 SELECT application_id, created_at, month, area, groups::uuid[], organisations::varchar[],
   networks::varchar[], is_irrelevant, usefulness, first_answer_tenths, resolution_tenths,
-  under_7_days, in_charge_3_days, is_open, late_at, refreshed_at FROM unnest({}::uuid[], {}::timestamptz[], {}::date[], {}::varchar[], {}::text[],
+  under_7_days, in_charge_3_days, is_open, late_at, refreshed_at
+FROM unnest({}::uuid[], {}::timestamptz[], {}::date[], {}::varchar[], {}::text[],
   {}::text[], {}::text[], {}::boolean[], {}::varchar[], {}::integer[], {}::integer[],
   {}::boolean[], {}::boolean[], {}::boolean[], {}::timestamptz[], {}::timestamptz[])
   AS x(application_id, created_at, month, area, groups, organisations, networks,

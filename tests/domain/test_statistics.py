@@ -235,9 +235,7 @@ async def test_incremental_refresh_follows_new_answers_and_keeps_wiped_facts(wor
     await statistics.refresh(full=True)
     scope = (StatisticsTerm(group=groups["CAF de Paris"].id),)
     before = await statistics.figures(scope, RANGE, group_orgs=orgs)
-    app = (
-        await Application.objects().where((Application.created_at == paris(2025, 6, 2, 10))).first()
-    )
+    app = await Application.objects().where(Application.created_at == paris(2025, 6, 2, 10)).first()
     instr = await applications.load_demande(app.id)
     assert instr is not None
     # An answer "traitée" today on D4: its resolution now exists (long after 7 days).
