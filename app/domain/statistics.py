@@ -211,41 +211,70 @@ async def _write_facts(facts: Sequence[Fact], now: datetime) -> None:
 # --- cells: the same sums for facts and for the rollup ------------------------------------
 
 
-def _sums_sql(source: str, keys: Sequence[str]) -> str:
-    """Cell columns summed over `source` (a subquery of facts) grouped by `keys`."""
+_COUNTS = (
+    "demandes",
+    "irrelevant",
+    "under_7_yes",
+    "under_7_no",
+    "in_charge_yes",
+    "in_charge_no",
+    "useful_oui",
+    "useful_ne_sait_pas",
+    "useful_non",
+)
+# How each count reads off facts (the cells store them under the same names).
+_FACT_COUNTS = {
+    "demandes": "TRUE",
+    "irrelevant": "is_irrelevant",
+    "under_7_yes": "NOT is_irrelevant AND under_7_days",
+    "under_7_no": "NOT is_irrelevant AND NOT under_7_days",
+    "in_charge_yes": "NOT is_irrelevant AND in_charge_3_days",
+    "in_charge_no": "NOT is_irrelevant AND NOT in_charge_3_days",
+    "useful_oui": "usefulness = 'oui'",
+    "useful_ne_sait_pas": "usefulness = 'ne_sait_pas'",
+    "useful_non": "usefulness = 'non'",
+}
+
+
+def _sums_sql(source: str, keys: Sequence[str], *, of_cells: bool = False) -> str:
+    """Cell columns summed over `source` grouped by `keys` (never NULL): `source` is a
+    subquery of facts, or of cells (`of_cells`, whose histograms are merged)."""
     k = ", ".join(keys)
+    if of_cells:
+        counts = ",\n".join(f"sum({c})::int AS {c}" for c in _COUNTS)
+    else:
+        counts = ",\n".join(
+            f"count(*) FILTER (WHERE {cond})::int AS {c}" for c, cond in _FACT_COUNTS.items()
+        )
 
-    def on(alias: str) -> str:
-        return " AND ".join(f"b.{c} IS NOT DISTINCT FROM {alias}.{c}" for c in keys)
-
-    def histogram(column: str) -> str:
+    def histogram(name: str) -> str:
+        if of_cells:
+            pairs = (
+                f"SELECT {k}, v, sum(n)::int AS c FROM f,"
+                f" unnest({name}_values, {name}_counts) AS h(v, n) GROUP BY {k}, v"
+            )
+        else:
+            pairs = (
+                f"SELECT {k}, {name}_tenths AS v, count(*)::int AS c FROM f"
+                f" WHERE NOT is_irrelevant AND {name}_tenths IS NOT NULL"
+                f" GROUP BY {k}, {name}_tenths"
+            )
         return (
             f"SELECT {k}, array_agg(v ORDER BY v) AS vals, array_agg(c ORDER BY v) AS cnts"
-            f" FROM (SELECT {k}, {column} AS v, count(*)::int AS c FROM f"
-            f" WHERE NOT is_irrelevant AND {column} IS NOT NULL GROUP BY {k}, {column}) x"
-            f" GROUP BY {k}"
+            f" FROM ({pairs}) x GROUP BY {k}"
         )
 
     return f"""
 WITH f AS MATERIALIZED ({source}),
-b AS (SELECT {k}, count(*)::int AS demandes,
-        count(*) FILTER (WHERE is_irrelevant)::int AS irrelevant,
-        count(*) FILTER (WHERE NOT is_irrelevant AND under_7_days)::int AS under_7_yes,
-        count(*) FILTER (WHERE NOT is_irrelevant AND NOT under_7_days)::int AS under_7_no,
-        count(*) FILTER (WHERE NOT is_irrelevant AND in_charge_3_days)::int AS in_charge_yes,
-        count(*) FILTER (WHERE NOT is_irrelevant AND NOT in_charge_3_days)::int AS in_charge_no,
-        count(*) FILTER (WHERE usefulness = 'oui')::int AS useful_oui,
-        count(*) FILTER (WHERE usefulness = 'ne_sait_pas')::int AS useful_ne_sait_pas,
-        count(*) FILTER (WHERE usefulness = 'non')::int AS useful_non
-      FROM f GROUP BY {k}),
-fa AS ({histogram("first_answer_tenths")}),
-re AS ({histogram("resolution_tenths")})
+b AS (SELECT {k}, {counts} FROM f GROUP BY {k}),
+fa AS ({histogram("first_answer")}),
+re AS ({histogram("resolution")})
 SELECT b.*,
        COALESCE(fa.vals, ARRAY[]::int[]) AS first_answer_values,
        COALESCE(fa.cnts, ARRAY[]::int[]) AS first_answer_counts,
        COALESCE(re.vals, ARRAY[]::int[]) AS resolution_values,
        COALESCE(re.cnts, ARRAY[]::int[]) AS resolution_counts
-  FROM b LEFT JOIN fa ON {on("fa")} LEFT JOIN re ON {on("re")}
+  FROM b LEFT JOIN fa USING ({k}) LEFT JOIN re USING ({k})
 """
 
 
@@ -311,8 +340,14 @@ async def refresh(*, full: bool = False) -> RefreshReport:
             "SELECT id FROM application WHERE updated_at > {} AND personal_data_wiped_at IS NULL"
             " UNION SELECT application_id FROM stats_demande s JOIN application a"
             " ON a.id = s.application_id AND a.personal_data_wiped_at IS NULL"
-            " WHERE s.under_7_days IS NULL OR s.in_charge_3_days IS NULL",
+            # Pending outcomes whose window may have closed since (a demande answered or
+            # resolved meanwhile has a newer updated_at and is in the first part).
+            " WHERE (s.under_7_days IS NULL AND s.created_at <= {})"
+            " OR (s.in_charge_3_days IS NULL AND s.created_at <= {})",
             since,
+            now - timedelta(days=UNDER_DAYS),
+            # 3 business days are never shorter than 3 calendar days.
+            now - timedelta(days=IN_CHARGE_BUSINESS_DAYS),
         )
     ids = [r["id"] for r in ids_rows]
     groups = {r["id"]: r for r in await _raw("SELECT id, organisation, network FROM app_group")}
@@ -559,17 +594,24 @@ _CELL_COLUMNS = (
 )
 
 
-async def _cells(
-    dim: str, key: str, areas: list[str] | None, filters: Filters, extra: str = ""
+async def _cell_sums(
+    keys: list[str],
+    filters: Filters,
+    *,
+    dim: str,
+    key: str | None,
+    areas: list[str] | None,
 ) -> list[dict]:
-    where = "dim = {} AND key = {} AND month BETWEEN {} AND {}"
-    args: list[Any] = [dim, key, filters.first_month, filters.last_month]
+    """Cells of one dimension (one value, or all of them when `key` is None) in the
+    filters' months and `areas` (None: all), summed per `keys` in the database."""
+    where = _Where().add("dim = {}", dim)
+    if key is not None:
+        where.add("key = {}", key)
+    where.add("month BETWEEN {} AND {}", filters.first_month, filters.last_month)
     if areas is not None:
-        where += " AND area = ANY({})"
-        args.append(areas)
-    return await _raw(
-        f"SELECT key, month, area, {_CELL_COLUMNS} FROM stats_cell WHERE {where}{extra}", *args
-    )
+        where.add("area = ANY({})", areas)
+    source = f"SELECT * FROM stats_cell WHERE {where.sql}"
+    return await _raw(_sums_sql(source, keys, of_cells=True), *where.args)
 
 
 async def _fact_sums(where: _Where, keys: list[str], source_extra: str = "") -> list[dict]:
@@ -598,24 +640,14 @@ async def figures(
     months_where = _Where().add("month BETWEEN {} AND {}", filters.first_month, filters.last_month)
     if single is not None:
         dim, key, areas = single
-        main = await _cells(dim, key, areas, filters)
+        main = await _cell_sums(["month"], filters, dim=dim, key=key, areas=areas)
         by_month = _group_rows(main, lambda r: r["month"])
+        by_org = None
         if dim in ("all", "org"):
-            org_rows = (
-                await _cells("org", key, areas, filters)
-                if dim == "org"
-                else await _raw(
-                    f"SELECT key, month, area, {_CELL_COLUMNS} FROM stats_cell WHERE dim = 'org'"
-                    " AND month BETWEEN {} AND {}"
-                    + (" AND area = ANY({})" if areas is not None else ""),
-                    filters.first_month,
-                    filters.last_month,
-                    *([areas] if areas is not None else []),
-                )
+            org_rows = await _cell_sums(
+                ["key", "area"], filters, dim="org", key=key if dim == "org" else None, areas=areas
             )
             by_org = _group_rows(org_rows, lambda r: (r["key"], r["area"]))
-        else:
-            by_org = None
         source = "cells"
     else:
         where = _Where().add(months_where.sql, *months_where.args).terms(terms)
@@ -629,11 +661,10 @@ async def figures(
         if terms and None not in orgs:
             restrict = " AND org = ANY({})"
             where.args.append(sorted(orgs))
-        where_sql = where.sql
         rows = await _raw(
             _sums_sql(
                 f"SELECT org, {_FACT_COLUMNS} FROM stats_demande, unnest(organisations) org"
-                f" WHERE {where_sql}{restrict}",
+                f" WHERE {where.sql}{restrict}",
                 ["org", "area"],
             ),
             *where.args,
@@ -652,12 +683,15 @@ async def figures(
     group_terms = [t for t in terms if t.group]
     if group_terms and len(group_terms) == len(terms):
         for t in group_terms:
-            rows = await _cells(
-                "group", str(t.group), sorted(t.areas) if t.areas is not None else None, filters
-            )
-            if t.network:
-                gw = _Where().add(months_where.sql, *months_where.args).terms([t])
-                rows = await _fact_sums(gw, ["month"])
+            if t.network or t.organisation:
+                rows = await _fact_sums(
+                    _Where().add(months_where.sql, *months_where.args).terms([t]), ["month"]
+                )
+            else:
+                areas = sorted(t.areas) if t.areas is not None else None
+                rows = await _cell_sums(
+                    ["key"], filters, dim="group", key=str(t.group), areas=areas
+                )
             gt = Totals()
             for r in rows:
                 gt.add(r)
@@ -711,7 +745,7 @@ async def public_figures(filters: Filters) -> tuple[Figures, list[Row]]:
     if cached and time.monotonic() - cached[0] < PUBLIC_TTL_SECONDS:
         return cached[1], cached[2]
     national = await figures((StatisticsTerm(),), replace(filters), group_orgs={})
-    rows = await _cells("all", "", None, filters)
+    rows = await _cell_sums(["area"], filters, dim="all", key="", areas=None)
     by_area = _group_rows(rows, lambda r: r["area"])
     area_rows = [Row((code,), totals) for code, totals in sorted(by_area.items())]
     _public_cache[key] = (time.monotonic(), national, area_rows)
