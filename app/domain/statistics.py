@@ -236,7 +236,9 @@ _FACT_COUNTS = {
 }
 
 
-def _sums_sql(source: str, keys: Sequence[str], *, of_cells: bool = False) -> str:
+def _sums_sql(
+    source: str, keys: Sequence[str], *, of_cells: bool = False, histograms: bool = True
+) -> str:
     """Cell columns summed over `source` grouped by `keys` (never NULL): `source` is a
     subquery of facts, or of cells (`of_cells`, whose histograms are merged)."""
     k = ", ".join(keys)
@@ -264,6 +266,13 @@ def _sums_sql(source: str, keys: Sequence[str], *, of_cells: bool = False) -> st
             f" FROM ({pairs}) x GROUP BY {k}"
         )
 
+    if not histograms:
+        return f"""
+SELECT {k}, {counts}, ARRAY[]::int[] AS first_answer_values,
+       ARRAY[]::int[] AS first_answer_counts, ARRAY[]::int[] AS resolution_values,
+       ARRAY[]::int[] AS resolution_counts
+  FROM ({source}) f GROUP BY {k}
+"""
     return f"""
 WITH f AS MATERIALIZED ({source}),
 b AS (SELECT {k}, {counts} FROM f GROUP BY {k}),
@@ -283,19 +292,21 @@ _FACT_COLUMNS = (
     " first_answer_tenths, resolution_tenths"
 )
 
-_CELLS_SOURCE = f"""
-SELECT 'all'::varchar AS dim, ''::varchar AS key, {_FACT_COLUMNS}
-  FROM stats_demande WHERE month = ANY({{}})
-UNION ALL
-SELECT 'org', o, {_FACT_COLUMNS}
-  FROM stats_demande, unnest(organisations) o WHERE month = ANY({{}})
-UNION ALL
-SELECT 'group', g::text, {_FACT_COLUMNS}
-  FROM stats_demande, unnest(groups) g WHERE month = ANY({{}})
-UNION ALL
-SELECT 'network', n, {_FACT_COLUMNS}
-  FROM stats_demande, unnest(networks) n WHERE month = ANY({{}})
-"""
+# Each dimension value is summed per département and over all of them (area '*'), so a
+# national or organisation-wide page reads one cell per month.
+_CELLS_BRANCHES = (
+    ("'all'::varchar", "''::varchar", ""),
+    ("'org'", "o", ", unnest(organisations) o"),
+    ("'group'", "g::text", ", unnest(groups) g"),
+    ("'network'", "n", ", unnest(networks) n"),
+)
+_CELLS_SOURCE = " UNION ALL ".join(
+    f"SELECT {dim} AS dim, {key} AS key, month, {area} AS area, is_irrelevant, usefulness,"
+    " under_7_days, in_charge_3_days, first_answer_tenths, resolution_tenths"
+    f" FROM stats_demande{join} WHERE month = ANY({{}})"
+    for dim, key, join in _CELLS_BRANCHES
+    for area in ("area", "'*'::varchar")
+)
 
 
 async def _rebuild_cells(months: Iterable[date]) -> None:
@@ -601,6 +612,7 @@ async def _cell_sums(
     dim: str,
     key: str | None,
     areas: list[str] | None,
+    histograms: bool = True,
 ) -> list[dict]:
     """Cells of one dimension (one value, or all of them when `key` is None) in the
     filters' months and `areas` (None: all), summed per `keys` in the database."""
@@ -610,8 +622,12 @@ async def _cell_sums(
     where.add("month BETWEEN {} AND {}", filters.first_month, filters.last_month)
     if areas is not None:
         where.add("area = ANY({})", areas)
+    elif "area" in keys:
+        where.add("area <> '*'")
+    else:
+        where.add("area = '*'")
     source = f"SELECT * FROM stats_cell WHERE {where.sql}"
-    return await _raw(_sums_sql(source, keys, of_cells=True), *where.args)
+    return await _raw(_sums_sql(source, keys, of_cells=True, histograms=histograms), *where.args)
 
 
 async def _fact_sums(where: _Where, keys: list[str], source_extra: str = "") -> list[dict]:
@@ -644,8 +660,15 @@ async def figures(
         by_month = _group_rows(main, lambda r: r["month"])
         by_org = None
         if dim in ("all", "org"):
+            # Tables by organisation × département carry volumes and shares, not delays:
+            # merging thousands of histograms per page would cost more than the page.
             org_rows = await _cell_sums(
-                ["key", "area"], filters, dim="org", key=key if dim == "org" else None, areas=areas
+                ["key", "area"],
+                filters,
+                dim="org",
+                key=key if dim == "org" else None,
+                areas=areas,
+                histograms=False,
             )
             by_org = _group_rows(org_rows, lambda r: (r["key"], r["area"]))
         source = "cells"
@@ -666,6 +689,7 @@ async def figures(
                 f"SELECT org, {_FACT_COLUMNS} FROM stats_demande, unnest(organisations) org"
                 f" WHERE {where.sql}{restrict}",
                 ["org", "area"],
+                histograms=False,
             ),
             *where.args,
         )
@@ -745,7 +769,7 @@ async def public_figures(filters: Filters) -> tuple[Figures, list[Row]]:
     if cached and time.monotonic() - cached[0] < PUBLIC_TTL_SECONDS:
         return cached[1], cached[2]
     national = await figures((StatisticsTerm(),), replace(filters), group_orgs={})
-    rows = await _cell_sums(["area"], filters, dim="all", key="", areas=None)
+    rows = await _cell_sums(["area"], filters, dim="all", key="", areas=None, histograms=False)
     by_area = _group_rows(rows, lambda r: r["area"])
     area_rows = [Row((code,), totals) for code, totals in sorted(by_area.items())]
     _public_cache[key] = (time.monotonic(), national, area_rows)

@@ -239,6 +239,17 @@ def figure_values(t: Totals) -> list[Any]:
     ]
 
 
+_DELAY_COLUMNS = slice(6, 10)
+# Tables by organisation or département: volumes and shares (see statistics.figures).
+VOLUME_HEADER = tuple(h for i, h in enumerate(FIGURE_HEADER) if not 6 <= i < 10)
+
+
+def volume_values(t: Totals) -> list[Any]:
+    values = figure_values(t)
+    del values[_DELAY_COLUMNS]
+    return values
+
+
 # The page shows fewer columns than the CSV, to fit 1024 px.
 PAGE_HEADER = (
     "Demandes",
@@ -257,6 +268,25 @@ def page_values(t: Totals) -> list[str]:
         formatting.percent(t.in_charge_share),
         formatting.business_days(t.delay("first_answer", 0.5)),
         formatting.business_days(t.delay("resolution", 0.5)),
+        formatting.percent(t.useful_share("oui")),
+    ]
+
+
+VOLUME_PAGE_HEADER = (
+    "Demandes",
+    "Résolues en moins de 7 jours",
+    "Prises en charge en 3 jours ouvrés",
+    "Procédure standard",
+    "Utile : Oui",
+)
+
+
+def volume_page_values(t: Totals) -> list[str]:
+    return [
+        str(t.demandes),
+        formatting.percent(t.under_7_share),
+        formatting.percent(t.in_charge_share),
+        formatting.percent(t.irrelevant_share),
         formatting.percent(t.useful_share("oui")),
     ]
 

@@ -126,6 +126,8 @@ async def _dashboard(request: Request) -> tuple[dict, int]:
         "organisation_label": views.organisation_label,
         "page_header": views.PAGE_HEADER,
         "page_values": views.page_values,
+        "volume_header": views.VOLUME_PAGE_HEADER,
+        "volume_values": views.volume_page_values,
         "query": _query(values),
         "refreshed_at": await statistics.last_refresh(),
         "datetime_fr": formatting.datetime_fr,
@@ -168,10 +170,14 @@ def _csv_response(name: str, body: str) -> Response:
     )
 
 
-def _table_csv(first_header: tuple[str, ...], rows) -> str:
+def _table_csv(first_header: tuple[str, ...], rows, *, volumes: bool = False) -> str:
+    header, values = (
+        (views.VOLUME_HEADER, views.volume_values)
+        if volumes
+        else (views.FIGURE_HEADER, views.figure_values)
+    )
     return statistics.to_csv(
-        [*first_header, *views.FIGURE_HEADER],
-        ([*labels, *views.figure_values(t)] for labels, t in rows),
+        [*first_header, *header], ([*labels, *values(t)] for labels, t in rows)
     )
 
 
@@ -188,6 +194,7 @@ async def statistics_csv(request: Request, tableau: FromQuery[str] = "mois") -> 
         body = _table_csv(
             ("Organisme", "Département", "Code organisme", "Code département"),
             context["by_organisation"],
+            volumes=True,
         )
     else:
         body = _table_csv(("Groupe",), context["group_rows"])
@@ -219,8 +226,8 @@ async def _public_context() -> dict:
         "months": views.month_rows(fig.months),
         "by_area": [([views.area_label(r.labels[0]), r.labels[0]], r.totals) for r in area_rows],
         "charts": _charts(fig, "publiques", "en France"),
-        "page_header": views.PAGE_HEADER,
-        "page_values": views.page_values,
+        "volume_header": views.VOLUME_PAGE_HEADER,
+        "volume_values": views.volume_page_values,
     }
 
 
@@ -234,7 +241,7 @@ async def public_page(request: Request) -> Template:
 async def public_csv(request: Request, tableau: FromQuery[str] = "mois") -> Response:
     context = await _public_context()
     if tableau == "departements":
-        body = _table_csv(("Département", "Code département"), context["by_area"])
+        body = _table_csv(("Département", "Code département"), context["by_area"], volumes=True)
         return _csv_response("statistiques-publiques-departements", body)
     body = _table_csv(("Mois", "Code mois"), context["months"])
     return _csv_response("statistiques-publiques-mois", body)
