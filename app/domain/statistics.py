@@ -313,14 +313,17 @@ async def _rebuild_cells(months: Iterable[date]) -> None:
     months = sorted(set(months))
     if not months:
         return
-    await _raw("DELETE FROM stats_cell WHERE month = ANY({})", months)
     sums = _sums_sql(_CELLS_SOURCE, ["dim", "key", "month", "area"])
-    await _raw(
-        "INSERT INTO stats_cell (dim, key, month, area, demandes, irrelevant, under_7_yes,"
-        " under_7_no, in_charge_yes, in_charge_no, useful_oui, useful_ne_sait_pas, useful_non,"
-        " first_answer_values, first_answer_counts, resolution_values, resolution_counts) " + sums,
-        *[months] * _CELLS_SOURCE.count("{}"),
-    )
+    # One transaction: a page never sees a month whose cells are half rebuilt.
+    async with Application._meta.db.transaction():
+        await _raw("DELETE FROM stats_cell WHERE month = ANY({})", months)
+        await _raw(
+            "INSERT INTO stats_cell (dim, key, month, area, demandes, irrelevant, under_7_yes,"
+            " under_7_no, in_charge_yes, in_charge_no, useful_oui, useful_ne_sait_pas,"
+            " useful_non, first_answer_values, first_answer_counts, resolution_values,"
+            " resolution_counts) " + sums,
+            *[months] * _CELLS_SOURCE.count("{}"),
+        )
 
 
 # --- refresh -------------------------------------------------------------------------------
@@ -766,13 +769,13 @@ async def public_figures(filters: Filters) -> tuple[Figures, list[Row]]:
     """National figures and a table by département, kept in memory for 10 minutes."""
     key = (filters.first_month, filters.last_month)
     cached = _public_cache.get(key)
-    if cached and time.monotonic() - cached[0] < PUBLIC_TTL_SECONDS:
+    if cached and clock.now().timestamp() - cached[0] < PUBLIC_TTL_SECONDS:
         return cached[1], cached[2]
     national = await figures((StatisticsTerm(),), replace(filters), group_orgs={})
     rows = await _cell_sums(["area"], filters, dim="all", key="", areas=None, histograms=False)
     by_area = _group_rows(rows, lambda r: r["area"])
     area_rows = [Row((code,), totals) for code, totals in sorted(by_area.items())]
-    _public_cache[key] = (time.monotonic(), national, area_rows)
+    _public_cache[key] = (clock.now().timestamp(), national, area_rows)
     return national, area_rows
 
 

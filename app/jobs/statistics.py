@@ -12,6 +12,7 @@ import logging
 from saq import CronJob
 
 from app.domain import statistics
+from app.jobs.queue import get_queue
 
 log = logging.getLogger("aplus.jobs.statistics")
 
@@ -23,7 +24,6 @@ TIMEOUT_SECONDS = 3600
 
 async def refresh_statistics(ctx: dict, *, full: bool = False) -> dict:
     report = await statistics.refresh(full=full)
-    statistics.clear_public_cache()
     log.info(
         "statistics refreshed: %s demandes, %s months, %.1f s (full=%s)",
         report.demandes,
@@ -36,6 +36,16 @@ async def refresh_statistics(ctx: dict, *, full: bool = False) -> dict:
 
 async def refresh_statistics_full(ctx: dict) -> dict:
     return await refresh_statistics(ctx, full=True)
+
+
+async def request_refresh(*, full: bool = False) -> None:
+    """On demand (the admins' button): one refresh queued at a time, with the long timeout."""
+    queue = await get_queue()
+    await queue.enqueue(
+        "refresh_statistics_full" if full else "refresh_statistics",
+        key="statistics:on-demand:full" if full else "statistics:on-demand",
+        timeout=TIMEOUT_SECONDS,
+    )
 
 
 FUNCTIONS = [refresh_statistics, refresh_statistics_full]

@@ -17,7 +17,7 @@ from litestar.response import Template
 from app import charts, formatting, policies
 from app.domain import audit, reference, statistics
 from app.domain import statistics_views as views
-from app.jobs.queue import enqueue
+from app.jobs import statistics as statistics_jobs
 from app.policies import (
     can_refresh_statistics,
     can_see_deployment,
@@ -204,7 +204,7 @@ async def statistics_csv(request: Request, tableau: FromQuery[str] = "mois") -> 
 @post("/statistiques/rafraichir", opt=policy(can_refresh_statistics))
 async def statistics_refresh(request: Request) -> Response:
     """On demand, besides the schedule: the worker recomputes the changed demandes."""
-    await enqueue("refresh_statistics", key="statistics:refresh", full=False)
+    await statistics_jobs.request_refresh()
     return redirect(
         "/statistiques",
         "Le recalcul des statistiques est lancé ; les chiffres seront à jour dans quelques"
