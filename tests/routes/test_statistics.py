@@ -42,6 +42,8 @@ async def world(db):
     await scope(manager92, "area_manager", "caf", "92")
     observer = await make_user()
     await scope(observer, "observer")
+    observer_cpam75 = await make_user()
+    await scope(observer_cpam75, "observer", "cpam", "75")
     admin75 = await make_user(admin=True, admin_areas=["75"])
     now = clock.now()
     # Paris: 3 to CAF (one also to CPAM), 1 to CPAM only; Hauts-de-Seine: 2 to CAF.
@@ -66,6 +68,7 @@ async def world(db):
         "responsable": responsable,
         "manager92": manager92,
         "observer": observer,
+        "observer_cpam75": observer_cpam75,
         "admin75": admin75,
         "instr": instr,
     }
@@ -78,7 +81,14 @@ def total(soup) -> int:
 
 @pytest.mark.parametrize(
     ("who", "expected"),
-    [("observer", 6), ("responsable", 3), ("manager92", 2), ("admin75", 4), ("aidant75", 4)],
+    [
+        ("observer", 6),
+        ("observer_cpam75", 2),
+        ("responsable", 3),
+        ("manager92", 2),
+        ("admin75", 4),
+        ("aidant75", 4),
+    ],
 )
 async def test_each_role_sees_the_figures_of_its_scope(client, login, world, who, expected):
     await login(world[who])
@@ -104,6 +114,9 @@ async def test_a_person_without_scope_is_refused(client, login, world):
         ("aidant75", "groupe={caf92}"),
         ("aidant75", "departement=92"),
         ("admin75", "departement=92"),
+        ("observer_cpam75", "organisation=caf"),
+        ("observer_cpam75", "departement=92"),
+        ("observer_cpam75", "groupe={caf75}"),
         ("responsable", "groupe=pas-un-uuid"),
     ],
 )
