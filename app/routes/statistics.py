@@ -28,7 +28,7 @@ from app.policies import (
 from app.security import client_address
 from app.templating import redirect, render
 
-TABLES = ("mois", "organisations", "groupes")
+TABLES = ("mois", "synthese", "organisations", "groupes")
 
 
 async def _refuse(request: Request) -> None:
@@ -181,6 +181,21 @@ def _table_csv(first_header: tuple[str, ...], rows, *, volumes: bool = False) ->
     )
 
 
+def _summary_csv(fig: statistics.Figures) -> str:
+    """The key figures, shares and usefulness of the period: one line."""
+    return statistics.to_csv(
+        ["Du mois", "Au mois", *views.FIGURE_HEADER, "En souffrance en ce moment"],
+        [
+            [
+                fig.first_month.strftime("%Y-%m"),
+                fig.last_month.strftime("%Y-%m"),
+                *views.figure_values(fig.totals),
+                fig.late_now,
+            ]
+        ],
+    )
+
+
 @get("/statistiques/export.csv", opt=policy(can_see_statistics))
 async def statistics_csv(request: Request, tableau: FromQuery[str] = "mois") -> Response:
     if tableau not in TABLES:
@@ -190,6 +205,8 @@ async def statistics_csv(request: Request, tableau: FromQuery[str] = "mois") -> 
         return render(request, "statistics/page.html", context, status_code=status)
     if tableau == "mois":
         body = _table_csv(("Mois", "Code mois"), context["months"])
+    elif tableau == "synthese":
+        body = _summary_csv(context["fig"])
     elif tableau == "organisations":
         body = _table_csv(
             ("Organisme", "Département", "Code organisme", "Code département"),
@@ -243,6 +260,8 @@ async def public_csv(request: Request, tableau: FromQuery[str] = "mois") -> Resp
     if tableau == "departements":
         body = _table_csv(("Département", "Code département"), context["by_area"], volumes=True)
         return _csv_response("statistiques-publiques-departements", body)
+    if tableau == "synthese":
+        return _csv_response("statistiques-publiques-synthese", _summary_csv(context["fig"]))
     body = _table_csv(("Mois", "Code mois"), context["months"])
     return _csv_response("statistiques-publiques-mois", body)
 

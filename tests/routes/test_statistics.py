@@ -195,6 +195,10 @@ async def test_csv_of_each_table_without_personal_data(client, login, world):
         if table == "organisations":
             body = {(r[2], r[3]): int(r[4]) for r in rows[1:]}
             assert body == {("caf", "75"): 3, ("cpam", "75"): 2, ("france-services", "75"): 4}
+    response = await client.get("/statistiques/export.csv?departement=92&tableau=synthese")
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
+    assert rows[0][2] == "Demandes créées" and rows[0][-1] == "En souffrance en ce moment"
+    assert len(rows) == 2 and rows[1][2] == "2"
     await login(world["responsable"])
     response = await client.get("/statistiques/export.csv?tableau=groupes")
     rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
