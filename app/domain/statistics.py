@@ -652,8 +652,12 @@ async def figures(
     group_orgs: dict[UUID, str | None],
     group_names: dict[UUID, str] | None = None,
     force_facts: bool = False,
+    every_area: bool = False,
 ) -> Figures:
-    """The figures of the demandes in `scope` narrowed by `filters` (created in its months)."""
+    """The figures of the demandes in `scope` narrowed by `filters` (created in its months).
+
+    Over all départements the organisation table has one line per organisation (area `*`)
+    unless `every_area` asks for each département (the CSV)."""
     terms = narrow(scope, filters, group_orgs)
     single = None if force_facts else _single_dimension(terms)
     months_where = _Where().add("month BETWEEN {} AND {}", filters.first_month, filters.last_month)
@@ -666,14 +670,14 @@ async def figures(
             # Tables by organisation × département carry volumes and shares, not delays:
             # merging thousands of histograms per page would cost more than the page.
             org_rows = await _cell_sums(
-                ["key", "area"],
+                ["key"] if areas is None and not every_area else ["key", "area"],
                 filters,
                 dim="org",
                 key=key if dim == "org" else None,
                 areas=areas,
                 histograms=False,
             )
-            by_org = _group_rows(org_rows, lambda r: (r["key"], r["area"]))
+            by_org = _group_rows(org_rows, lambda r: (r["key"], r.get("area", "*")))
         source = "cells"
     else:
         where = _Where().add(months_where.sql, *months_where.args).terms(terms)

@@ -30,6 +30,8 @@ MAX_GROUP_CHOICES = 300
 
 
 def area_label(code: str) -> str:
+    if code == "*":
+        return "Tous"
     try:
         return reference.departement(code).label
     except KeyError:

@@ -107,7 +107,7 @@ def _charts(fig: statistics.Figures, ident: str, scope_label: str) -> dict:
     }
 
 
-async def _dashboard(request: Request) -> tuple[dict, int]:
+async def _dashboard(request: Request, *, every_area: bool = False) -> tuple[dict, int]:
     viewer = request.scope["state"]["viewer"]
     options = await views.load_options(policies.statistics_scope(viewer))
     params = {k: v for k, v in request.query_params.items()}
@@ -139,6 +139,7 @@ async def _dashboard(request: Request) -> tuple[dict, int]:
         filters,
         group_orgs=options.group_orgs,
         group_names=options.group_names,
+        every_area=every_area,
     )
     context.update(
         fig=fig,
@@ -200,7 +201,7 @@ def _summary_csv(fig: statistics.Figures) -> str:
 async def statistics_csv(request: Request, tableau: FromQuery[str] = "mois") -> Response:
     if tableau not in TABLES:
         tableau = "mois"
-    context, status = await _dashboard(request)
+    context, status = await _dashboard(request, every_area=tableau == "organisations")
     if status != 200:
         return render(request, "statistics/page.html", context, status_code=status)
     if tableau == "mois":

@@ -112,7 +112,7 @@ async def test_national_figures_match_the_hand_computed_answers(world):
     _, orgs = world
     report = await statistics.refresh(full=True)
     assert report.demandes == 7
-    fig = await statistics.figures(statistics_national(), RANGE, group_orgs=orgs)
+    fig = await statistics.figures(statistics_national(), RANGE, group_orgs=orgs, every_area=True)
     assert fig.source == "cells"
     t = fig.totals
     assert t.demandes == 6 and t.irrelevant == 1
@@ -151,6 +151,13 @@ async def test_national_figures_match_the_hand_computed_answers(world):
         ("france-services", "57"): 1,
         ("france-services", "75"): 4,
         ("france-services", "971"): 1,
+    }
+    # On the page, over all départements: one line per organisation.
+    summed = await statistics.figures(statistics_national(), RANGE, group_orgs=orgs)
+    assert {r.labels: r.totals.demandes for r in summed.by_organisation} == {
+        ("caf", "*"): 5,
+        ("cpam", "*"): 2,
+        ("france-services", "*"): 6,
     }
 
 
@@ -193,7 +200,7 @@ async def test_cells_and_facts_agree_for_every_kind_of_selection(world):
         ((StatisticsTerm(),), Filters(RANGE.first_month, RANGE.last_month, area="971")),
     ]
     for scope, filters in selections:
-        cells = await statistics.figures(scope, filters, group_orgs=orgs)
+        cells = await statistics.figures(scope, filters, group_orgs=orgs, every_area=True)
         facts = await statistics.figures(scope, filters, group_orgs=orgs, force_facts=True)
         assert cells.source == "cells" and facts.source == "facts"
         assert _summary(cells) == _summary(facts), (scope, filters)
