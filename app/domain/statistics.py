@@ -665,7 +665,6 @@ async def figures(
         dim, key, areas = single
         main = await _cell_sums(["month"], filters, dim=dim, key=key, areas=areas)
         by_month = _group_rows(main, lambda r: r["month"])
-        by_org = None
         if dim in ("all", "org"):
             # Tables by organisation × département carry volumes and shares, not delays:
             # merging thousands of histograms per page would cost more than the page.
@@ -678,6 +677,14 @@ async def figures(
                 histograms=False,
             )
             by_org = _group_rows(org_rows, lambda r: (r["key"], r.get("area", "*")))
+        else:
+            # One group or one network: its own cells per département (labelled with the
+            # group's organisation or the network), not a scan of its demandes.
+            label = (group_orgs.get(UUID(key)) or "") if dim == "group" else key
+            own = await _cell_sums(
+                ["area"], filters, dim=dim, key=key, areas=areas, histograms=False
+            )
+            by_org = _group_rows(own, lambda r: (label, r["area"]))
         source = "cells"
     else:
         where = _Where().add(months_where.sql, *months_where.args).terms(terms)
