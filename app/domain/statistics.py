@@ -594,6 +594,13 @@ class _Where:
                 self.args.append(t.network)
             alternatives.append("(" + (" AND ".join(conditions) or "TRUE") + ")")
         self.parts.append("(" + (" OR ".join(alternatives) or "FALSE") + ")")
+        # Implied by the alternatives, but usable by the indexes ((month, area), GIN).
+        if terms and all(t.areas is not None for t in terms):
+            self.parts.append("area = ANY({})")
+            self.args.append(sorted(set().union(*(t.areas for t in terms))))
+        if terms and all(t.organisation for t in terms):
+            self.parts.append("organisations && {}::varchar[]")
+            self.args.append(sorted({t.organisation for t in terms}))
         return self
 
     @property
