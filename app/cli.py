@@ -322,6 +322,22 @@ def user_scope(email, role, organisation, area) -> None:
     click.echo("Périmètre ajouté." if granted else "Ce compte a déjà ce périmètre.")
 
 
+@main.group(help="Statistiques.")
+def statistics() -> None:
+    pass
+
+
+@statistics.command("refresh", help="Recalcule l'agrégat des statistiques maintenant.")
+@click.option("--full", is_flag=True, help="Toutes les demandes, pas seulement les modifiées.")
+def statistics_refresh(full: bool) -> None:
+    from app.domain import statistics as stats
+
+    report = _run_db(lambda: stats.refresh(full=full))
+    click.echo(
+        f"{report.demandes} demandes recalculées, {report.months} mois, {report.seconds:.1f} s."
+    )
+
+
 @main.command(help="Lance tout le produit en local : base, migrations, démo, web, worker, e-mails.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))

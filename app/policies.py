@@ -945,3 +945,73 @@ async def load_application_for(
 def can_grant_scope(viewer: Viewer, area: str | None) -> bool:
     """Admins grant or remove scopes on their own départements; "all" is for the CLI."""
     return viewer.is_admin and area is not None and area in viewer.admin_areas
+
+
+# --- statistics (issue 13) ---
+# A scope of statistics is a union of terms; a demande is in a term when it matches every
+# part the term sets: its département among `areas`, `organisation` among the organisations
+# of its groups (creator's group and addressed groups), `group` among those groups.
+# Filters chosen on the page are intersected with these terms (app/domain/statistics.py),
+# so they narrow the scope and never widen it.
+
+
+@dataclass(frozen=True)
+class StatisticsTerm:
+    areas: frozenset[str] | None = None
+    organisation: str | None = None
+    group: UUID | None = None
+    network: str | None = None
+
+
+NATIONAL_STATISTICS = (StatisticsTerm(),)
+
+
+def statistics_scope(viewer: Viewer) -> tuple[StatisticsTerm, ...]:
+    """The demandes whose figures the viewer may see: own groups (every member, responsables
+    included), area manager and observer scopes, the admin's départements."""
+    terms: list[StatisticsTerm] = []
+    for org, area in sorted(
+        viewer.area_manager_scopes | viewer.observer_scopes, key=lambda s: (s[0] or "", s[1] or "")
+    ):
+        if org is None and area is None:
+            return NATIONAL_STATISTICS
+        terms.append(StatisticsTerm(areas=frozenset([area]) if area else None, organisation=org))
+    if viewer.is_admin and viewer.admin_areas:
+        terms.append(StatisticsTerm(areas=frozenset(viewer.admin_areas)))
+    terms.extend(StatisticsTerm(group=g) for g in sorted(viewer.group_ids))
+    return tuple(terms)
+
+
+@route_rule
+def can_see_statistics(viewer: Viewer | None) -> bool:
+    """Members of a group, area managers, observers and admins of départements."""
+    return is_authenticated(viewer) and bool(statistics_scope(viewer))
+
+
+@route_rule
+def can_see_deployment(viewer: Viewer | None) -> bool:
+    """The deployment view (instructeurs per organisation and département): admins, observers."""
+    return is_authenticated(viewer) and (
+        (viewer.is_admin and bool(viewer.admin_areas)) or viewer.is_observer
+    )
+
+
+@route_rule
+def can_refresh_statistics(viewer: Viewer | None) -> bool:
+    """Asking for a recomputation now (besides the schedule): admins."""
+    return can_use_admin_screens(viewer)
+
+
+def deployment_scope(viewer: Viewer) -> tuple[StatisticsTerm, ...]:
+    """Organisation × département units the deployment view covers (no group terms)."""
+    return tuple(t for t in statistics_scope(viewer) if t.group is None)
+
+
+def landing_path(viewer: Viewer) -> str:
+    """Where a login without `suivant` lands: observers and area managers on their
+    statistics, admins on the admin home, everyone else on their inbox."""
+    if (viewer.is_observer or viewer.is_area_manager) and can_see_statistics(viewer):
+        return "/statistiques"
+    if can_use_admin_screens(viewer):
+        return "/admin"
+    return "/demandes"

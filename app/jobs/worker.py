@@ -9,13 +9,17 @@ from zoneinfo import ZoneInfo
 from saq import CronJob
 
 from app.jobs import mail
+from app.jobs import statistics as statistics_jobs
 from app.jobs.queue import get_queue, make_queue
 from app.piccolo_conf import DB
 
 log = logging.getLogger("aplus.worker")
 
-FUNCTIONS = [mail.send_email, mail.sweep_outbox]
-CRON_JOBS = [CronJob(mail.sweep_outbox, cron=mail.SWEEP_CRON, unique=True)]
+FUNCTIONS = [mail.send_email, mail.sweep_outbox, *statistics_jobs.FUNCTIONS]
+CRON_JOBS = [
+    CronJob(mail.sweep_outbox, cron=mail.SWEEP_CRON, unique=True),
+    *statistics_jobs.CRON_JOBS,
+]
 
 
 async def startup(ctx: dict) -> None:
