@@ -33,7 +33,8 @@ async def test_a_hosted_member_row_offers_only_the_group_role(page, live_server)
     await page.get_by_label("Téléphone professionnel").fill("01 23 45 67 89")
     await page.locator("label[for=champ-accepte]").click()
     await page.get_by_role("button", name="Accepter et continuer").click()
-    await page.wait_for_url(live_server.url + "/")
+    # Accepting the CGU lands the responsable where they work (their inbox).
+    await page.wait_for_url(live_server.url + "/demandes")
 
     await page.goto("/groupes")
     block = page.locator("section.aplus-group", has_text="France Services Paris 18e")
