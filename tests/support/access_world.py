@@ -48,6 +48,13 @@ class AccessWorld:
     home_groups: dict[str, list[Group]] = field(default_factory=dict)
     home_demande: Application | None = None
     home_participants: set[str] = field(default_factory=set)
+    # Personas for whom the foreign side is partly their own: only the demande's routes are
+    # walked, against the content markers (see `CONTENT_ONLY`).
+    content_only: set[str] = field(default_factory=set)
+    content_markers: list[str] = field(default_factory=list)
+
+    def markers_for(self, persona: str) -> list[str]:
+        return self.content_markers if persona in self.content_only else self.markers
 
     def users(self) -> dict[str, User]:
         return {
@@ -137,7 +144,7 @@ async def build_access_world() -> AccessWorld:
     home = await make_application(by=aidant, to=[caf75], from_group=fs75, subject="Dossier")
     await applications.add_users(home.id, [expert75.id], invited_by=instructeur75.id)
 
-    markers = [
+    content_markers = [
         marker(tag)
         for tag in (
             "sujet",
@@ -150,6 +157,7 @@ async def build_access_world() -> AccessWorld:
             "fichierprive",
         )
     ]
+    markers = list(content_markers)
     for tag in ("createur", "instructeur", "admin", "expert", "territoire"):
         markers += [marker(tag), marker(tag + "dom"), marker(tag + "prenom"), marker(tag + "nom")]
     return AccessWorld(
@@ -178,6 +186,9 @@ async def build_access_world() -> AccessWorld:
             "anonyme": None,
             "aidant_instructeur": multirole,
             "admin_autre_departement": admin13,
+            # The admin of 93 administers the foreign accounts and groups and may archive the
+            # demande; it reads the demande only anonymised: no usager, texts, messages, files.
+            "admin_du_departement": foreign_admin,
         },
         home_groups={
             "aidant": [fs75],
@@ -189,4 +200,6 @@ async def build_access_world() -> AccessWorld:
         },
         home_demande=home,
         home_participants={"aidant", "instructeur", "aidant_instructeur", "expert"},
+        content_only={"admin_du_departement"},
+        content_markers=content_markers,
     )
