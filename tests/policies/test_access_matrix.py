@@ -8,10 +8,12 @@ answer 5xx.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import UUID
 
 import httpx
 import pytest
+from factories import make_user
 from litestar import get, post
 from litestar.params import FromPath
 from support.access_matrix import (
@@ -20,13 +22,15 @@ from support.access_matrix import (
     UnknownParameter,
     all_handlers,
     cases_for,
+    changed_tables,
+    fingerprint,
     walk_persona,
 )
 from support.access_world import build_access_world
 from support.fixtures import Client
 
 from app.policies import is_authenticated, policy
-from app.tables import Application
+from app.tables import Application, User
 
 # The matrix as built today walks about 3,400 cases (67 routes, 12 personas, up to 20 fillings
 # of a route, page/htmx/POST). Fewer means the walk lost routes, personas or objects.
@@ -143,3 +147,24 @@ async def test_a_route_with_an_unknown_parameter_fails_the_walk(db):
     world = await build_access_world()
     with pytest.raises(UnknownParameter, match=r"\{dossier_id:uuid\}"):
         cases_for(app, world, "aidant")
+
+
+STAMP = datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
+
+
+async def test_the_fingerprint_ignores_only_clocks_and_the_personas_own_stamps(db):
+    me = await make_user(email="moi@matrice.fr")
+    other = await make_user(email="autre@matrice.fr")
+    before = await fingerprint(me.id)
+
+    await User.update({User.cgu_accepted_at: STAMP, User.last_seen_at: STAMP}).where(
+        User.id == me.id
+    )
+    await User.update({User.last_seen_at: STAMP}).where(User.id == other.id)
+    assert await fingerprint(me.id) == before
+
+    await User.update({User.cgu_accepted_at: STAMP}).where(User.id == other.id)
+    assert changed_tables(before, await fingerprint(me.id)) == ["app_user"]
+    before = await fingerprint(me.id)
+    await User.update({User.is_instructor: True}).where(User.id == me.id)
+    assert changed_tables(before, await fingerprint(me.id)) == ["app_user"]

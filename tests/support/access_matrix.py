@@ -311,7 +311,7 @@ async def fingerprint(own_id: UUID | None) -> dict[str, str]:
     return {r["t"]: r["h"] for r in rows}
 
 
-def _changed(before: dict[str, str], after: dict[str, str]) -> list[str]:
+def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(t for t in after if before.get(t) != after[t])
 
 
@@ -366,9 +366,9 @@ async def walk_persona(
             findings.add("leak", case, response.status_code, "shows " + ", ".join(shown))
     after = await fingerprint(own_id)
     await savepoint.rollback_to()
-    if not _changed(before, after):
+    if not changed_tables(before, after):
         return
-    await _split(client, user, cases, findings, f"matrix_{persona}_", _changed(before, after))
+    await _split(client, user, cases, findings, f"matrix_{persona}_", changed_tables(before, after))
 
 
 async def _split(client, user, cases: list[Case], findings: Findings, name: str, tables) -> None:
@@ -396,7 +396,7 @@ async def _bisect(client, user: User | None, cases: list[Case], findings: Findin
     await client.csrf_token()
     before = await fingerprint(own_id)
     statuses = [(await _send(client, case)).status_code for case in cases]
-    tables = _changed(before, await fingerprint(own_id))
+    tables = changed_tables(before, await fingerprint(own_id))
     await savepoint.rollback_to()
     if not tables:
         return
