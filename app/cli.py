@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import urllib.request
 
 import click
 
-from app.settings import SettingsError
+from app.settings import SettingsError, child_process_environment
 
 
 class CliError(click.ClickException):
@@ -35,6 +34,11 @@ def _database() -> str:
         return ensure_database_url()
     except SettingsError as exc:
         _fail(str(exc))
+    except ImportError:
+        _fail(
+            "PostgreSQL embarqué indisponible : définissez DATABASE_URL, ou installez les outils"
+            " de développement (scripts/setup-venv, ou pip install '.[dev]')."
+        )
     except Exception as exc:  # the embedded server could not start
         _fail(f"Impossible de démarrer PostgreSQL embarqué : {exc}")
     raise AssertionError
@@ -42,12 +46,12 @@ def _database() -> str:
 
 def _run_db(coro_factory):
     """Run an async function with the engine pointed at the right database."""
-    _database()
+    url = _database()
 
     async def main():
         from app.piccolo_conf import DB
 
-        DB.config["dsn"] = os.environ["DATABASE_URL"]
+        DB.config["dsn"] = url
         await DB.start_connection_pool(min_size=1, max_size=2)
         try:
             return await coro_factory()
@@ -69,13 +73,13 @@ def main() -> None:
 
 @main.command(help="Applique les migrations de la base de données.")
 def migrate() -> None:
-    _database()
+    url = _database()
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     async def go():
         from app.piccolo_conf import DB
 
-        DB.config["dsn"] = os.environ["DATABASE_URL"]
+        DB.config["dsn"] = url
         result = await run_forwards(app_name="all")
         if not result.success:
             _fail(f"Échec des migrations : {result.message}")
@@ -290,12 +294,17 @@ def run(host: str, port: int, no_demo: bool) -> None:
     from app.settings import get_settings
 
     settings = get_settings()
-    env = dict(os.environ)
+    env = child_process_environment()
     env["DATABASE_URL"] = _database()
     catcher = None
     if not settings.smtp_url:
-        from app.devmail import start_catcher
-
+        try:
+            from app.devmail import start_catcher
+        except ImportError:
+            _fail(
+                "Récepteur d'e-mails de développement indisponible : définissez SMTP_URL, ou"
+                " installez les outils de développement (pip install '.[dev]')."
+            )
         catcher = start_catcher(settings.dev_mail_dir)
         env["SMTP_URL"] = f"smtp://127.0.0.1:{catcher.port}"
     base_url = env.setdefault(
