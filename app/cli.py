@@ -243,6 +243,42 @@ def user_create(email, first_name, last_name, roles, groups, manager, admin_area
     click.echo(f"Compte créé : {created.email}")
 
 
+@user.command(
+    "update",
+    help="Change l'adresse e-mail ou l'activation d'un compte. Seule voie pour les comptes "
+    "administrateurs et experts, et pour ceux sans groupe ni périmètre (jamais l'interface).",
+)
+@click.option("--email", required=True, help="Adresse actuelle du compte.")
+@click.option("--new-email", default=None, help="Nouvelle adresse (ferme ses sessions).")
+@click.option("--disable/--enable", "disable", default=None, help="Désactive ou réactive.")
+def user_update(email, new_email, disable) -> None:
+    from types import SimpleNamespace
+
+    from app.domain import admin
+    from app.domain.validators import ValidationError, normalize_email
+    from app.tables import User
+
+    async def go():
+        found = await User.objects().where(User.email == email.strip().lower()).first()
+        if found is None:
+            _fail(f"Aucun compte avec l'adresse {email!r}")
+        values = {name: getattr(found, name) for name in admin.USER_FIELDS}
+        try:
+            values["email"] = normalize_email(new_email) if new_email else found.email
+        except ValidationError as exc:
+            _fail(str(exc))
+        values["disabled"] = (found.disabled_at is not None) if disable is None else disable
+        # No viewer: the audit events carry no actor, as for `aplus user scope`.
+        errors = await admin.save_user(SimpleNamespace(id=None), found, values)
+        if errors:
+            _fail(" ".join(errors.values()))
+        return values
+
+    values = _run_db(go)
+    state = "désactivé" if values["disabled"] else "actif"
+    click.echo(f"Compte {values['email']} enregistré ({state}).")
+
+
 SCOPE_ROLES = {"territoire": "area_manager", "observateur": "observer"}
 
 

@@ -66,7 +66,13 @@ ROWS: dict[str, dict] = {
         "created_at": at(6),
         "created_by": "User",
     },
-    "Membership": {"user": "User", "group": "Group", "is_manager": True, "created_at": at(7)},
+    "Membership": {
+        "user": "User",
+        "group": "Group",
+        "is_manager": True,
+        "created_at": at(7),
+        "governs_account": False,
+    },
     "ManagerScope": {
         "user": "User",
         "role": "observer",
