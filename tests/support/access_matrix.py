@@ -73,10 +73,6 @@ class Finding:
     status: int
     detail: str
 
-    def key(self) -> tuple[str, str, str]:
-        """The same hole whatever the mode (page, htmx, POST): persona, handler, objects."""
-        return (self.case.persona, self.case.handler, self.case.objects)
-
     def __str__(self) -> str:
         return f"{self.kind}: {self.case.label()} -> {self.status} {self.detail}"
 
@@ -91,12 +87,8 @@ class Findings:
     def add(self, kind: str, case: Case, status: int, detail: str) -> None:
         self.found.append(Finding(kind, case, status, detail))
 
-    def keys(self) -> set[tuple[str, str, str]]:
-        return {f.key() for f in self.found}
-
-    def report(self, only: set[tuple[str, str, str]] | None = None) -> str:
-        shown = [f for f in self.found if only is None or f.key() in only]
-        return f"{len(shown)} findings:\n  " + "\n  ".join(str(f) for f in shown)
+    def report(self) -> str:
+        return f"{len(self.found)} findings:\n  " + "\n  ".join(str(f) for f in self.found)
 
 
 def all_handlers(app) -> Iterable[tuple[str, Any]]:
