@@ -143,7 +143,7 @@ def candidates(
     )
 
 
-def form_data(world, persona: str, handler: str, objects: dict[str, str]) -> dict[str, Any]:
+def form_data(world, persona: str, handler: str) -> dict[str, Any]:
     """Plausible form data: every field a POST route of the app reads, aimed at the foreign
     objects (the group, the demande, their people), never containing a marker itself."""
     user = world.personas[persona]
@@ -236,15 +236,10 @@ def cases_for(app, world, persona: str) -> list[Case]:
             for (name, kind), (_, value) in zip(params, combo, strict=True):
                 path = path.replace(f"{{{name}:{kind}}}", value)
             objects = ", ".join(label for label, _ in combo) or "-"
-            values = {n: v for (n, _), (_, v) in zip(params, combo, strict=True)}
             for method in sorted(handler.http_methods):
                 if method == "HEAD":
                     continue  # the static files' HEAD shares the GET handler's answer
-                data = (
-                    form_data(world, persona, handler.handler_name, values)
-                    if method == "POST"
-                    else None
-                )
+                data = form_data(world, persona, handler.handler_name) if method == "POST" else None
                 for htmx in (False, True):
                     found.append(
                         Case(
