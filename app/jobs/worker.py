@@ -8,14 +8,15 @@ from zoneinfo import ZoneInfo
 
 from saq import CronJob
 
-from app.jobs import mail
+from app.jobs import mail, reminders
 from app.jobs.queue import get_queue, make_queue
 from app.piccolo_conf import DB
 
 log = logging.getLogger("aplus.worker")
 
-FUNCTIONS = [mail.send_email, mail.sweep_outbox]
-CRON_JOBS = [CronJob(mail.sweep_outbox, cron=mail.SWEEP_CRON, unique=True)]
+# Each job module lists its cron jobs, schedule beside each function (CRON_JOBS).
+CRON_JOBS: list[CronJob] = [*mail.CRON_JOBS, *reminders.CRON_JOBS]
+FUNCTIONS = [mail.send_email, *(job.function for job in CRON_JOBS)]
 
 
 async def startup(ctx: dict) -> None:
