@@ -29,24 +29,19 @@ def paris(*args: int) -> datetime:
 
 
 async def drain(queue) -> None:
-    """Run every due job with a real burst worker, inside the test's transaction.
+    """Run every due job with a real SAQ worker, inside the test's transaction.
 
-    Quicker to stop than `run_jobs` (a tick drains many times): once a dequeue finds nothing
-    due, nothing can appear any more, since only the jobs being drained enqueue others.
+    The worker processes jobs one by one until none is due, without its upkeep tasks: their
+    scheduler also dequeues, and could take a job just as a short burst decides to stop.
+    Only the jobs being drained enqueue others, so "none due" is final.
     """
     from saq import Worker
 
     from app.jobs.worker import FUNCTIONS
 
-    worker = Worker(
-        queue,
-        functions=FUNCTIONS,
-        burst=True,
-        dequeue_timeout=0.05,
-        concurrency=1,
-        cancellation_hard_deadline_s=0.1,
-    )
-    await worker.start()
+    worker = Worker(queue, functions=FUNCTIONS, dequeue_timeout=0.05, concurrency=1)
+    while await worker.process():
+        pass
 
 
 @pytest.fixture
