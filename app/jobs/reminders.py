@@ -174,8 +174,9 @@ async def send_digests(ctx: dict) -> int:
 INACTIVITY_CRON = "30 6 * * *"
 # Months without login before each step (spec §6).
 FIRST_REMINDER_MONTHS, LAST_REMINDER_MONTHS, DISABLE_MONTHS = 4, 5, 6
-# A step never follows the previous one closer than this, so a job that starts late (or a
-# new deployment meeting old accounts) still warns twice before deactivating.
+# A step never follows the previous one closer than this (in days, as the steps), so a job
+# that starts late (or a new deployment meeting old accounts) still warns twice before
+# deactivating.
 STEP_GAP = timedelta(days=14)
 
 
@@ -217,7 +218,7 @@ async def inactivity_cycle(ctx: dict) -> int:
                 continue
             if today < add_months(since_day, months):
                 break
-            if previous is not None and now - previous < STEP_GAP:
+            if previous is not None and today - previous.astimezone(PARIS).date() < STEP_GAP:
                 break
             acted += await _inactivity_step(row["id"], row["since"], months, today)
             break
