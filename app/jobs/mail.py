@@ -25,8 +25,10 @@ log = logging.getLogger("aplus.jobs.mail")
 # Every minute: a mail whose retries ran out during a long outage (or whose worker died)
 # goes out within a minute or so of the SMTP server's return.
 SWEEP_CRON = "* * * * *"
-# What the sweep leaves to a mail's own job: anything younger is still on its first tries.
-SWEEP_AFTER = timedelta(minutes=1)
+# What the sweep leaves to a mail's own job: anything younger is still on its first tries,
+# seconds apart, so after an outage every mail goes out within a minute of the server's return
+# (its own retries, or the next sweep).
+SWEEP_AFTER = timedelta(seconds=30)
 # Longer than one SMTP exchange (30 s timeout): a lease outlives a live sending, and an
 # expired one means its worker is gone.
 LEASE = timedelta(seconds=45)
