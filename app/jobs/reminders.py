@@ -94,8 +94,7 @@ EXPERTS_CRON = "5-55/10 * * * *"
 
 
 async def add_experts(ctx: dict) -> int:
-    """The experts join demandes unanswered for 5 business days, or stalled for 15; once per
-    demande per cause."""
+    """Experts join demandes unanswered for 5 business days or stalled for 15 (once per cause)."""
     if not await applications.active_expert_ids():
         log.warning("no active expert: stalled demandes wait for one")
         return 0
