@@ -54,6 +54,10 @@ async def wait_for(predicate, timeout: float, step: float = 0.01) -> float:
     return time.monotonic() - start
 
 
+def log(message: str) -> None:
+    print(time.strftime("%H:%M:%S"), message, file=sys.stderr, flush=True)
+
+
 async def run(args) -> dict:
     from app import emails
     from app.jobs import queue
@@ -65,9 +69,9 @@ async def run(args) -> dict:
     worker = subprocess.Popen(
         [sys.executable, "-c", "from app.cli import main; main()", "worker"],
         cwd=ROOT,
-        env={**os.environ, "APLUS_ENV": "production", "PYTHONPATH": str(ROOT)},
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(ROOT / "bench" / "mail_bench_worker.log", "w"),  # noqa: SIM115
     )
     results: dict = {"backlog": args.backlog, "outage_mails": args.outage_mails}
     try:
@@ -76,7 +80,8 @@ async def run(args) -> dict:
             for i in range(args.backlog):
                 await emails.new_answer(f"agent{i}@bench.fr", "http://bench/demandes/x")
             # Measure while the backlog is being worked through, not before it starts.
-            await wait_for(lambda: len(sink.messages) >= 20, 60)
+            log(f"{label}: {args.backlog} queued")
+            await wait_for(lambda: len(sink.messages) >= 20, 120)
             address = f"login-{label}@bench.fr"
             queued = time.monotonic()
             await emails.queue_email(
@@ -95,7 +100,9 @@ async def run(args) -> dict:
                 "login_link_seconds": round(latency, 3),
                 "backlog_left_when_it_arrived": left,
             }
+            log(f"{label}: {results[label]}")
             await wait_for(lambda: len(sink.messages) >= args.backlog + 1, 600, step=0.1)
+            log(f"{label}: backlog sent")
 
         # Outage: the sink is down for a while, then up again.
         sink.stop()
@@ -105,6 +112,7 @@ async def run(args) -> dict:
         await asyncio.sleep(args.outage_seconds)
         sink.start()
         back = time.monotonic()
+        log("outage: SMTP back")
         await wait_for(lambda: len(sink.messages) >= args.outage_mails, 600, step=0.05)
         results["outage"] = {
             "down_seconds": args.outage_seconds,
