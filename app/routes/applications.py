@@ -449,8 +449,9 @@ async def _invite_context(
         g for g in await applications.addressable_groups(departement) if g["id"] not in groups_on
     ]
     return {
+        # Offered while an active expert is not on it yet (participants are already loaded).
         "invite_experts": policies.can_invite_experts(viewer, facts)
-        and bool(await applications.experts_not_on(facts.id)),
+        and any(e not in on_demande for e in await applications.active_expert_ids()),
         "invite_form": form,
         "invite_departement": departement,
         "invite_colleagues": colleagues,

@@ -17,7 +17,8 @@ from test_demande_journey import log_in, track_loads, wait_for_link
 
 from app.domain.demo import demo_email
 
-AIDANT = demo_email("aidant")
+# Not the demo aidant: the other journeys log in as it, within its login rate limit.
+AIDANT = demo_email("aidant2")
 EXPERT = demo_email("expert")
 SHOTS = os.environ.get("APLUS_SCREENSHOTS")
 
@@ -98,7 +99,7 @@ async def run_journey(open_page, live_server, javascript: bool) -> None:
     await expect(aidant.get_by_text("Votre profil est enregistré.")).to_be_visible()
     await expect(daily).to_be_checked()
     await assert_accessible(aidant)
-    # Other journeys share the demo aidant and wait for its e-mails: back to each event.
+    # The demo data is shared by the journeys: back to each event.
     await aidant.locator("label", has_text="À chaque événement").click()
     await aidant.get_by_role("button", name="Enregistrer").click()
     await expect(aidant.get_by_text("Votre profil est enregistré.")).to_be_visible()
