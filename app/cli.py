@@ -132,7 +132,7 @@ def worker() -> None:
     asyncio.run(go())
 
 
-@main.group(help="Tâches planifiées : relances, experts, récapitulatifs, inactivité, e-mails.")
+@main.group(help="Tâches planifiées : relances, experts, récapitulatifs, inactivité, e-mails, statistiques.")
 def jobs() -> None:
     pass
 
