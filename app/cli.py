@@ -132,7 +132,9 @@ def worker() -> None:
     asyncio.run(go())
 
 
-@main.group(help="Tâches planifiées : relances, experts, récapitulatifs, inactivité, e-mails, statistiques.")
+@main.group(
+    help="Tâches planifiées : relances, experts, récapitulatifs, inactivité, e-mails, statistiques."
+)
 def jobs() -> None:
     pass
 
@@ -146,7 +148,7 @@ def _cron_jobs() -> dict:
 @jobs.command("list", help="Liste les tâches planifiées et leur horaire (cron, heure de Paris).")
 def jobs_list() -> None:
     for name, job in _cron_jobs().items():
-        summary = (job.function.__doc__ or "").strip().splitlines()[0]
+        summary = ((job.function.__doc__ or "").strip().splitlines() or [""])[0]
         click.echo(f"{name:<18} {job.cron:<18} {summary}")
 
 

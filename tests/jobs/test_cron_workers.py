@@ -9,7 +9,7 @@ from collections import Counter
 from croniter import croniter
 from saq import Worker
 
-from app.jobs import mail, reminders
+from app.jobs import mail, reminders, statistics
 from app.jobs.worker import CRON_JOBS, FUNCTIONS, make_settings
 
 
@@ -22,10 +22,12 @@ def test_every_job_module_is_assembled_with_a_valid_schedule():
         "weekly_recap",
         "send_digests",
         "inactivity_cycle",
+        "refresh_statistics",
+        "refresh_statistics_full",
     }
     assert all(job.unique and croniter.is_valid(job.cron) for job in CRON_JOBS)
     assert {job.function for job in CRON_JOBS} <= set(FUNCTIONS)
-    assert [*mail.CRON_JOBS, *reminders.CRON_JOBS] == CRON_JOBS
+    assert [*mail.CRON_JOBS, *reminders.CRON_JOBS, *statistics.CRON_JOBS] == CRON_JOBS
 
 
 async def test_two_workers_run_each_cron_job_once_per_tick(migrated):
