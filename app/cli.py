@@ -132,6 +132,46 @@ def worker() -> None:
     asyncio.run(go())
 
 
+@main.group(
+    help="Tâches planifiées : relances, experts, récapitulatifs, inactivité, e-mails, statistiques."
+)
+def jobs() -> None:
+    pass
+
+
+def _cron_jobs() -> dict:
+    from app.jobs.worker import CRON_JOBS
+
+    return {job.function.__qualname__: job for job in CRON_JOBS}
+
+
+@jobs.command("list", help="Liste les tâches planifiées et leur horaire (cron, heure de Paris).")
+def jobs_list() -> None:
+    for name, job in _cron_jobs().items():
+        summary = ((job.function.__doc__ or "").strip().splitlines() or [""])[0]
+        click.echo(f"{name:<18} {job.cron:<18} {summary}")
+
+
+@jobs.command("run", help="Lance une tâche tout de suite (elle ne refait rien de déjà fait).")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    job = _cron_jobs().get(name)
+    if job is None:
+        _fail(f"Tâche inconnue : {name}. La liste : aplus jobs list.")
+
+    async def go():
+        from app.jobs import queue
+
+        try:
+            return await job.function({})
+        finally:
+            await (await queue.get_queue()).disconnect()
+            queue.set_queue(None)
+
+    result = _run_db(go)
+    click.echo(f"{name} : terminé ({result}).")
+
+
 @main.group(help="Données de démonstration.")
 def seed() -> None:
     pass

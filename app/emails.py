@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app import clock
-from app.jobs.queue import enqueue
+from app.jobs.queue import NORMAL, URGENT, enqueue
 from app.settings import get_settings
 from app.tables import OutboxEmail
 
@@ -58,7 +58,12 @@ async def queue_email(
     # Held until the caller's transaction ends: the job, enqueued through another connection
     # before that commit, waits on it instead of finding no row (see jobs.mail.send_email).
     await OutboxEmail.raw(f"SELECT pg_advisory_xact_lock({OUTBOX_LOCK})", str(row.id))
-    await enqueue("send_email", key=f"mail:{row.id}", outbox_id=str(row.id))
+    await enqueue(
+        "send_email",
+        key=f"mail:{row.id}",
+        priority=URGENT if urgent else NORMAL,
+        outbox_id=str(row.id),
+    )
     return row
 
 
@@ -125,5 +130,57 @@ PREVIEWS.update(
             "group_name": "CAF de Paris",
             "members": ["Chloé Bernard", "Hugo Moreau"],
         },
+    }
+)
+
+
+# --- jobs (spec §6, app/jobs/reminders.py): links only --------------------------------------
+
+
+async def late_reminder(email: str, url: str, group_name: str | None) -> None:
+    await queue_email("late_reminder", [email], {"url": url, "group_name": group_name})
+
+
+async def experts_added(email: str, url: str, cause: str) -> None:
+    await queue_email("experts_added", [email], {"url": url, "cause": cause})
+
+
+async def weekly_recap(email: str, urls: list[str]) -> None:
+    await queue_email("weekly_recap", [email], {"urls": urls})
+
+
+async def daily_digest(email: str, items: list[dict]) -> None:
+    """`items`: one per demande, {"url", "label"}; the label names the events, never content."""
+    await queue_email(
+        "daily_digest",
+        [email],
+        {"items": items, "profile_url": get_settings().base_url + "/profil"},
+    )
+
+
+async def inactivity(step: str, email: str, disable_on: datetime) -> None:
+    """`step`: "first" (4 months) or "last" (5 months); always immediate."""
+    await queue_email(
+        f"inactivity_{step}",
+        [email],
+        {"login_url": get_settings().base_url + "/connexion", "disable_on": disable_on},
+    )
+
+
+_LATER = datetime(2026, 6, 5, 6, 30, tzinfo=PARIS)
+PREVIEWS.update(
+    {
+        "late_reminder": {"url": _DEMANDE_URL, "group_name": "CAF de Paris"},
+        "experts_added": {"url": _DEMANDE_URL, "cause": "no_answer"},
+        "weekly_recap": {"urls": [_DEMANDE_URL, _DEMANDE_URL.replace("0000-0000", "0000-0001")]},
+        "daily_digest": {
+            "items": [
+                {"url": _DEMANDE_URL, "label": "Nouvelle demande"},
+                {"url": _DEMANDE_URL, "label": "2 nouveaux messages"},
+            ],
+            "profile_url": "http://localhost:8000/profil",
+        },
+        "inactivity_first": {"login_url": "http://localhost:8000/connexion", "disable_on": _LATER},
+        "inactivity_last": {"login_url": "http://localhost:8000/connexion", "disable_on": _LATER},
     }
 )

@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import make_msgid, parseaddr
 from urllib.parse import unquote, urlsplit
+from uuid import UUID
 
 import aiosmtplib
 
 from app.settings import get_settings
 
 
-def build_message(recipients: list[str], subject: str, text: str, html: str) -> EmailMessage:
+def message_id(outbox_id: UUID) -> str:
+    """The same Message-ID at every try of one outbox mail, so a duplicate can be recognised."""
+    domain = parseaddr(get_settings().mail_from)[1].rpartition("@")[2] or "aplus.localhost"
+    return f"<{outbox_id}@{domain}>"
+
+
+def build_message(
+    recipients: list[str], subject: str, text: str, html: str, *, message_id: str | None = None
+) -> EmailMessage:
     settings = get_settings()
     message = EmailMessage()
     message["From"] = settings.mail_from
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="aplus.localhost")
+    message["Message-ID"] = message_id or make_msgid(domain="aplus.localhost")
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message

@@ -3,19 +3,33 @@
 Recipients are chosen with the same policy rules as the pages (`can_read_application`,
 `can_read_answer`), so an e-mail never goes to someone who could not open what it points to.
 Each e-mail carries a link to the demande, never its content.
+
+People who chose the daily digest (`notification_frequency = "daily"`) get the demande events
+(new demande, new answer they may read, invitation) gathered in one morning e-mail instead
+(`send_digest`); reminders, login links, welcome and inactivity mails, and group BALs are
+never held back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
-from app import emails, policies
+from app import clock, emails, policies
 from app.domain import applications
 from app.policies import ApplicationFacts, Viewer
 from app.settings import get_settings
-from app.tables import Answer, ApplicationGroup, Group, Membership, Participation
+from app.tables import (
+    Answer,
+    ApplicationGroup,
+    DigestEntry,
+    Group,
+    Membership,
+    Participation,
+    User,
+)
 
 # Archiving and reopening are bookkeeping, not news; invitations have their own e-mail.
 NOTIFIED_KINDS = applications.REAL_ANSWER_KINDS
@@ -27,6 +41,31 @@ class Recipient:
     email: str
     name: str
     participation_group: UUID | None
+    # "each" or "daily" (the digest).
+    frequency: str = "each"
+
+
+# The demande events a digest holds, with the e-mail each would otherwise be.
+DIGEST_EVENTS = {
+    "new_application": emails.new_application,
+    "new_answer": emails.new_answer,
+    "invitation": emails.invitation,
+}
+
+
+async def _tell(person: Recipient, event: str, application_id: UUID) -> None:
+    """One demande event for one person: its own e-mail now, or a line of tomorrow's digest."""
+    if person.frequency == "daily":
+        await DigestEntry.insert(
+            DigestEntry(
+                user=person.viewer.id,
+                application=application_id,
+                event=event,
+                created_at=clock.now(),
+            )
+        )
+    else:
+        await DIGEST_EVENTS[event](person.email, demande_url(application_id))
 
 
 def demande_url(application_id: UUID) -> str:
@@ -37,7 +76,8 @@ async def _participants(application_id: UUID) -> dict[UUID, Recipient]:
     """Every active participant, with the facts the rules need (two queries)."""
     rows = await Participation.raw(
         "SELECT u.id, u.email, u.first_name, u.last_name, u.is_helper, u.is_instructor,"
-        " u.is_expert, u.is_admin, u.is_collective, u.admin_areas, p.group AS participation_group"
+        " u.is_expert, u.is_admin, u.is_collective, u.admin_areas, u.notification_frequency,"
+        " p.group AS participation_group"
         " FROM participation p JOIN app_user u ON u.id = p.user"
         " WHERE p.application = {} AND u.disabled_at IS NULL",
         application_id,
@@ -74,6 +114,7 @@ async def _participants(application_id: UUID) -> dict[UUID, Recipient]:
             email=r["email"],
             name=f"{r['first_name']} {r['last_name']}".strip() or r["email"],
             participation_group=r["participation_group"],
+            frequency=r["notification_frequency"],
         )
     return result
 
@@ -142,7 +183,7 @@ async def application_created(application_id: UUID) -> None:
         if person.viewer.id == facts.creator_id or person.viewer.group_ids & colleague_groups:
             continue
         if policies.can_read_application(person.viewer, facts):
-            await emails.new_application(person.email, demande_url(facts.id))
+            await _tell(person, "new_application", facts.id)
     await _send_to_bals("new_application_bal", facts, participants, await _groups_on(facts.id))
 
 
@@ -169,7 +210,7 @@ async def answer_posted(answer_id: UUID) -> None:
         if person.viewer.id == answer["author"] or person.viewer.group_ids & colleague_groups:
             continue
         if policies.can_read_answer(person.viewer, facts, answer["visibility"]):
-            await emails.new_answer(person.email, demande_url(facts.id))
+            await _tell(person, "new_answer", facts.id)
     # A BAL is read by people the demande does not know: it hears of public answers only.
     if answer["visibility"] == "public":
         groups = [g for g in await _groups_on(facts.id) if g not in colleague_groups]
@@ -186,6 +227,142 @@ async def invitation_sent(invitation: applications.Invitation) -> None:
     for user_id in newly:
         person = participants.get(user_id)
         if person and policies.can_read_application(person.viewer, facts):
-            await emails.invitation(person.email, demande_url(facts.id))
+            await _tell(person, "invitation", facts.id)
     new_groups = [g for g, members in invitation.added_by_group.items() if members]
     await _send_to_bals("new_application_bal", facts, participants, new_groups)
+
+
+# --- jobs (app/jobs/reminders.py) ----------------------------------------------------------
+
+
+async def application_late(application_id: UUID) -> int:
+    """Rappel en souffrance: the instructeurs of the addressed groups who can open it."""
+    facts = await policies.application_facts(application_id)
+    if facts is None:
+        return 0
+    participants = await _participants(application_id)
+    groups_on = set(await _groups_on(application_id))
+    names = {
+        g["id"]: g["name"]
+        for g in (
+            await Group.select(Group.id, Group.name).where(Group.id.is_in(list(groups_on)))
+            if groups_on
+            else []
+        )
+    }
+    told = 0
+    for person in participants.values():
+        their_groups = person.viewer.group_ids & groups_on
+        if not (person.viewer.is_instructor and their_groups):
+            continue
+        if not policies.can_read_application(person.viewer, facts):
+            continue
+        group = (
+            person.participation_group
+            if person.participation_group in their_groups
+            else min(their_groups)
+        )
+        await emails.late_reminder(person.email, demande_url(facts.id), names.get(group))
+        told += 1
+    return told
+
+
+async def experts_added(application_id: UUID, expert_ids: Iterable[UUID], cause: str) -> int:
+    """The experts just added to a stalled demande (each with the link)."""
+    facts = await policies.application_facts(application_id)
+    participants = await _participants(application_id)
+    told = 0
+    for expert_id in expert_ids:
+        person = participants.get(expert_id)
+        if person and policies.can_read_application(person.viewer, facts):
+            await emails.experts_added(person.email, demande_url(facts.id), cause)
+            told += 1
+    return told
+
+
+async def _viewer_of(user_id: UUID) -> tuple[dict, policies.Viewer] | None:
+    """An active account and its facts, as a recipient (the CGU check skipped, see above)."""
+    from app.domain import sessions
+
+    user = await User.select().where((User.id == user_id) & User.disabled_at.is_null()).first()
+    if user is None:
+        return None
+    viewer = await sessions.build_viewer(user)
+    return user, dataclasses.replace(viewer, has_accepted_cgu=True)
+
+
+async def weekly_recap(creator_id: UUID, application_ids: list[UUID]) -> bool:
+    """The creator's "Traitée" demandes they may archive, as links in one e-mail."""
+    found = await _viewer_of(creator_id)
+    if found is None:
+        return False
+    user, viewer = found
+    facts = await policies.applications_facts(application_ids)
+    urls = [
+        demande_url(a)
+        for a in application_ids
+        if a in facts
+        and facts[a].status == "processed"
+        and policies.is_creator(viewer, facts[a])
+        and policies.can_archive(viewer, facts[a])
+    ]
+    if not urls:
+        return False
+    await emails.weekly_recap(user["email"], urls)
+    return True
+
+
+def _digest_label(events: list[str]) -> str:
+    parts = []
+    if "new_application" in events:
+        parts.append("Nouvelle demande")
+    if "invitation" in events:
+        parts.append("Invitation")
+    answers = events.count("new_answer")
+    if answers:
+        parts.append(f"{answers} nouveau{'x' if answers > 1 else ''} message{'s' * (answers > 1)}")
+    return ", ".join(parts)
+
+
+async def send_digest(user_id: UUID) -> bool:
+    """One e-mail with the demandes that had events since the last digest; none if nothing.
+
+    The entries are taken by a DELETE in the caller's transaction, with the e-mail: two runs
+    at once cannot both send them, and a failure keeps them for the next run.
+    """
+    taken = await DigestEntry.raw(
+        'DELETE FROM digest_entry WHERE id IN (SELECT id FROM digest_entry WHERE "user" = {}'
+        " FOR UPDATE SKIP LOCKED) RETURNING application, event, created_at",
+        user_id,
+    )
+    found = await _viewer_of(user_id)
+    if not taken or found is None:
+        return False
+    user, viewer = found
+    by_application: dict[UUID, list[str]] = {}
+    for row in sorted(taken, key=lambda r: r["created_at"]):
+        by_application.setdefault(row["application"], []).append(row["event"])
+    facts = await policies.applications_facts(list(by_application))
+    # Re-checked now: an expert whose demande was archived since no longer reads it.
+    items = [
+        {"url": demande_url(a), "label": _digest_label(events)}
+        for a, events in by_application.items()
+        if a in facts and policies.can_read_application(viewer, facts[a])
+    ]
+    if not items:
+        return False
+    await emails.daily_digest(user["email"], items)
+    return True
+
+
+async def inactivity_reminder(user_id: UUID, step: str, disable_on) -> bool:
+    """The account holder, at 4 months ("first") and 5 months ("last") without login."""
+    user = (
+        await User.select(User.email)
+        .where((User.id == user_id) & User.disabled_at.is_null())
+        .first()
+    )
+    if user is None:
+        return False
+    await emails.inactivity(step, user["email"], disable_on)
+    return True

@@ -820,6 +820,11 @@ def can_invite(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     return can_read_application(viewer, application) and application.is_open
 
 
+def can_invite_experts(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """CGU 1.3.4: any member of the community on an open demande may call the experts in."""
+    return can_invite(viewer, application)
+
+
 def is_on_creator_side(viewer: Viewer, application: ApplicationFacts) -> bool:
     """The creator, or an invited colleague of the creator's group: the aidant's side."""
     return is_creator(viewer, application) or (
@@ -872,27 +877,34 @@ def visible_applications_query(viewer: Viewer):
 
 async def application_facts(application_id: UUID) -> ApplicationFacts | None:
     """The facts of one demande (one query), or None when it does not exist."""
+    return (await applications_facts([application_id])).get(application_id)
+
+
+async def applications_facts(application_ids: list[UUID]) -> dict[UUID, ApplicationFacts]:
+    """The facts of several demandes in one query (missing ids are left out)."""
     from app.tables import Application
 
+    if not application_ids:
+        return {}
     rows = await Application.raw(
         "SELECT a.id, a.creator, a.creator_group, a.area, a.status,"
         " COALESCE(array_agg(p.user) FILTER (WHERE p.user IS NOT NULL), ARRAY[]::uuid[])"
         " AS participants"
         " FROM application a LEFT JOIN participation p ON p.application = a.id"
-        " WHERE a.id = {} GROUP BY a.id",
-        application_id,
+        " WHERE a.id = ANY({}) GROUP BY a.id",
+        list(application_ids),
     )
-    if not rows:
-        return None
-    row = rows[0]
-    return ApplicationFacts(
-        id=row["id"],
-        creator_id=row["creator"],
-        creator_group_id=row["creator_group"],
-        area=row["area"],
-        status=row["status"],
-        participant_ids=frozenset(row["participants"]),
-    )
+    return {
+        row["id"]: ApplicationFacts(
+            id=row["id"],
+            creator_id=row["creator"],
+            creator_group_id=row["creator_group"],
+            area=row["area"],
+            status=row["status"],
+            participant_ids=frozenset(row["participants"]),
+        )
+        for row in rows
+    }
 
 
 @route_rule

@@ -70,7 +70,7 @@ def test_help_lists_the_commands():
     result = aplus("--help")
 
     assert result.returncode == 0, result.stderr
-    for command in ("run", "web", "worker", "migrate", "seed", "user"):
+    for command in ("run", "web", "worker", "migrate", "seed", "user", "jobs"):
         assert f"  {command} " in result.stdout
     assert "Administration+" in result.stdout
 
@@ -225,3 +225,25 @@ def test_user_update_changes_an_expert_account_the_ui_never_changes(fresh_databa
         codes = {r[0] for r in conn.execute("SELECT code FROM audit_event").fetchall()}
     assert row == (True, True, None)
     assert {"user_email_changed", "user_disabled"} <= codes
+
+
+def test_jobs_are_listed_with_their_schedules_and_run_on_demand(fresh_database):
+    from app.jobs.worker import CRON_JOBS
+
+    listed = aplus("jobs", "list")
+    assert listed.returncode == 0, listed.stderr
+    for job in CRON_JOBS:
+        line = next(x for x in listed.stdout.splitlines() if x.startswith(job.function.__name__))
+        assert job.cron in line
+    assert len(listed.stdout.strip().splitlines()) == len(CRON_JOBS)
+
+    ran = aplus("jobs", "run", "weekly_recap", database_url=fresh_database)
+    assert ran.returncode == 0, ran.stderr
+    assert "weekly_recap : terminé (" in ran.stdout
+    # A second run the same week finds every recap already sent.
+    again = aplus("jobs", "run", "weekly_recap", database_url=fresh_database)
+    assert "weekly_recap : terminé (0)." in again.stdout
+    unknown = aplus("jobs", "run", "purge_everything", database_url=fresh_database)
+    assert unknown.returncode == 1
+    assert "Tâche inconnue : purge_everything" in unknown.stderr
+    assert "Traceback" not in unknown.stderr

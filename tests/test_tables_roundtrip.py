@@ -199,6 +199,17 @@ ROWS: dict[str, dict] = {
         "attempts": 2,
         "last_error": "SMTPError",
         "sent_at": at(31),
+        "sending_until": at(32),
+    },
+    "DigestEntry": {
+        "user": "User",
+        "application": "Application",
+        "event": "new_answer",
+        "created_at": at(33),
+    },
+    "ReminderMark": {
+        "key": "late:00000000-0000-0000-0000-000000000000:1767222000",
+        "created_at": at(34),
     },
 }
 

@@ -515,6 +515,47 @@ class Invitation:
     added_by_group: dict[UUID, list[UUID]]
 
 
+async def active_expert_ids() -> list[UUID]:
+    """The Administration+ team members flagged experts (CGU 1.3.4: three of them)."""
+    rows = (
+        await User.select(User.id)
+        .where((User.is_expert == True) & User.disabled_at.is_null())  # noqa: E712
+        .order_by(User.created_at)
+    )
+    return [r["id"] for r in rows]
+
+
+async def experts_not_on(application_id: UUID) -> list[UUID]:
+    """Active experts not yet on the demande (what inviting "the experts" would add)."""
+    experts = await active_expert_ids()
+    if not experts:
+        return []
+    on = {
+        r["user"]
+        for r in await Participation.select(Participation.user).where(
+            (Participation.application == application_id) & Participation.user.is_in(experts)
+        )
+    }
+    return [e for e in experts if e not in on]
+
+
+async def add_experts_automatically(application_id: UUID) -> list[UUID]:
+    """Bring the experts onto a stalled demande, with a thread entry saying so.
+
+    The entry is authored by the first expert added (an entry needs an author) and reads as
+    the team's; it is not an answer, so the demande's délais are unchanged. Returns the
+    experts added (none: nothing is written).
+    """
+    experts = await experts_not_on(application_id)
+    if not experts:
+        return []
+    author = await User.objects().where(User.id == experts[0]).first()
+    answer = await post_answer(
+        application_id, author, kind="experts_added", invited={"experts": True}
+    )
+    return await add_users(application_id, experts, invited_by=None, via_answer=answer.id)
+
+
 async def invite(
     application_id: UUID,
     by: User,
@@ -525,8 +566,10 @@ async def invite(
     visibility: str = "public",
     author_group: UUID | None = None,
     signature: str = "",
+    experts: bool = False,
 ) -> Invitation:
-    """Bring colleagues or whole groups in; the thread keeps who invited whom, and why."""
+    """Bring colleagues, whole groups or the experts in; the thread keeps who invited whom."""
+    expert_ids = await experts_not_on(application_id) if experts else []
     answer = await post_answer(
         application_id,
         by,
@@ -535,9 +578,15 @@ async def invite(
         visibility=visibility,
         author_group=author_group,
         signature=signature,
-        invited={"users": [str(u) for u in user_ids], "groups": [str(g) for g in group_ids]},
+        invited={
+            "users": [str(u) for u in user_ids],
+            "groups": [str(g) for g in group_ids],
+            **({"experts": True} if experts else {}),
+        },
     )
-    added_users = await add_users(application_id, user_ids, invited_by=by.id, via_answer=answer.id)
+    added_users = await add_users(
+        application_id, [*user_ids, *expert_ids], invited_by=by.id, via_answer=answer.id
+    )
     added_by_group = await add_groups(
         application_id, group_ids, invited_by=by.id, via_answer=answer.id
     )

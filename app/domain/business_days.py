@@ -31,6 +31,9 @@ import holidays
 
 FIRST_ANSWER_BUSINESS_DAYS = 3
 FOLLOW_UP_BUSINESS_DAYS = 15
+# CGU 1.3.4: the experts are brought in when the délai de réponse is well past.
+EXPERTS_FIRST_ANSWER_BUSINESS_DAYS = 5
+EXPERTS_FOLLOW_UP_BUSINESS_DAYS = 15
 
 _PARIS = ZoneInfo("Europe/Paris")
 
@@ -155,3 +158,20 @@ def late_at(
     if last_answer_by_other_at is None:
         return add_business_days(created_at, FIRST_ANSWER_BUSINESS_DAYS, departement)
     return add_business_days(last_answer_by_other_at, FOLLOW_UP_BUSINESS_DAYS, departement)
+
+
+def experts_due(
+    created_at: datetime, last_answer_by_other_at: datetime | None, departement: str
+) -> tuple[str, datetime]:
+    """Why and from when the experts are added to a stalled demande (once ``now >`` it).
+
+    "no_answer": nobody but the creator answered within 5 business days; "stalled": the last
+    such answer is older than 15 business days.
+    """
+    if last_answer_by_other_at is None:
+        return "no_answer", add_business_days(
+            created_at, EXPERTS_FIRST_ANSWER_BUSINESS_DAYS, departement
+        )
+    return "stalled", add_business_days(
+        last_answer_by_other_at, EXPERTS_FOLLOW_UP_BUSINESS_DAYS, departement
+    )

@@ -23,6 +23,7 @@ TIMEOUT_SECONDS = 3600
 
 
 async def refresh_statistics(ctx: dict, *, full: bool = False) -> dict:
+    """Recompute the statistics aggregate for the demandes that changed (no personal data)."""
     report = await statistics.refresh(full=full)
     log.info(
         "statistics refreshed: %s demandes, %s months, %.1f s (full=%s)",
@@ -35,6 +36,7 @@ async def refresh_statistics(ctx: dict, *, full: bool = False) -> dict:
 
 
 async def refresh_statistics_full(ctx: dict) -> dict:
+    """Recompute the whole statistics aggregate."""
     return await refresh_statistics(ctx, full=True)
 
 

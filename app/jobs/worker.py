@@ -8,18 +8,21 @@ from zoneinfo import ZoneInfo
 
 from saq import CronJob
 
-from app.jobs import mail
+from app.jobs import mail, reminders
 from app.jobs import statistics as statistics_jobs
 from app.jobs.queue import get_queue, make_queue
 from app.piccolo_conf import DB
 
 log = logging.getLogger("aplus.worker")
 
-FUNCTIONS = [mail.send_email, mail.sweep_outbox, *statistics_jobs.FUNCTIONS]
-CRON_JOBS = [
-    CronJob(mail.sweep_outbox, cron=mail.SWEEP_CRON, unique=True),
-    *statistics_jobs.CRON_JOBS,
-]
+# Each job module lists its cron jobs, schedule beside each function (CRON_JOBS).
+CRON_JOBS: list[CronJob] = [*mail.CRON_JOBS, *reminders.CRON_JOBS, *statistics_jobs.CRON_JOBS]
+# Every function a worker may run: the cron jobs, plus those enqueued on demand.
+FUNCTIONS = list(
+    dict.fromkeys(
+        [mail.send_email, *statistics_jobs.FUNCTIONS, *(job.function for job in CRON_JOBS)]
+    )
+)
 
 
 async def startup(ctx: dict) -> None:

@@ -55,6 +55,7 @@ KIND_LABELS = {
     "usager_fields": "Informations sur l'usager ajoutées",
     "archive": "Demande archivée",
     "reopen": "Demande rouverte",
+    "experts_added": "Experts ajoutés",
 }
 QUICK_REPLIES = ("take_charge", "wrong_recipient")
 
@@ -460,6 +461,9 @@ async def _invite_context(
         g for g in await applications.addressable_groups(departement) if g["id"] not in groups_on
     ]
     return {
+        # Offered while an active expert is not on it yet (participants are already loaded).
+        "invite_experts": policies.can_invite_experts(viewer, facts)
+        and any(e not in on_demande for e in await applications.active_expert_ids()),
         "invite_form": form,
         "invite_departement": departement,
         "invite_colleagues": colleagues,
@@ -647,6 +651,7 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
         "private": bool(form.get("private")),
         "users": [str(u) for u in forms.uuids(form, "users")],
         "groups": [str(g) for g in forms.uuids(form, "groups")],
+        "experts": bool(form.get("experts")),
         "departement": forms.text(form, "departement"),
         "signature": forms.text(form, "signature"),
     }
@@ -660,8 +665,13 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
     user_ids = [u for u in forms.uuids(form, "users") if u in colleagues]
     instructors = await applications.active_instructor_ids(forms.uuids(form, "groups"))
     group_ids = [g for g, members in instructors.items() if members]
-    if not user_ids and not group_ids:
-        errors["invitees"] = "Choisissez au moins un collègue ou un groupe à inviter."
+    experts = (
+        v["experts"]
+        and policies.can_invite_experts(viewer, facts)
+        and bool(await applications.experts_not_on(facts.id))
+    )
+    if not user_ids and not group_ids and not experts:
+        errors["invitees"] = "Choisissez au moins un collègue, un groupe ou les experts à inviter."
     if len(v["body"]) > forms.MESSAGE_MAX:
         errors["body"] = f"Le message ne doit pas dépasser {forms.MESSAGE_MAX} caractères."
     if viewer.is_collective and not v["signature"]:
@@ -683,8 +693,9 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
                 viewer, facts, await applications.load_participation_group(facts.id, viewer.id)
             ),
             signature=v["signature"][:300],
+            experts=experts,
         )
-        if user_ids:
+        if user_ids or experts:
             await audit.record(
                 audit.Event.USERS_INVITED,
                 actor_id=viewer.id,

@@ -289,12 +289,34 @@ async def cgu_accept(request: Request) -> Response:
     return redirect(suivant, "Merci, votre compte est prêt.")
 
 
+# How often a person hears of their demandes (the digest is sent by app/jobs/reminders.py).
+FREQUENCIES = (
+    (
+        "each",
+        "À chaque événement",
+        "Un e-mail pour chaque nouvelle demande, message ou invitation.",
+    ),
+    (
+        "daily",
+        "Un récapitulatif quotidien",
+        "Un seul e-mail chaque matin avec les liens des demandes où il s'est passé quelque"
+        " chose, et aucun si rien ne s'est passé.",
+    ),
+)
+
+
+def _profile(request: Request, values: dict, errors: dict, status_code: int = 200) -> Template:
+    return render(
+        request,
+        "auth/profile.html",
+        {"values": values, "errors": errors, "frequencies": FREQUENCIES, "title": "Mon profil"},
+        status_code=status_code,
+    )
+
+
 @get("/profil", opt=policy(can_edit_own_profile))
 async def profile_page(request: Request) -> Template:
-    user = request.scope["state"]["user"]
-    return render(
-        request, "auth/profile.html", {"values": user, "errors": {}, "title": "Mon profil"}
-    )
+    return _profile(request, request.scope["state"]["user"], {})
 
 
 @post("/profil", opt=policy(can_edit_own_profile))
@@ -302,16 +324,17 @@ async def profile_save(request: Request) -> Response:
     user = request.scope["state"]["user"]
     form = await request.form()
     values, errors = _identity_errors(form, user["is_collective"])
+    # One radio is always checked; a form without it (an older page) keeps the setting.
+    values["notification_frequency"] = str(
+        form.get("notification_frequency") or user["notification_frequency"]
+    )
+    if values["notification_frequency"] not in {value for value, _, _ in FREQUENCIES}:
+        errors["notification_frequency"] = "Choisissez quand recevoir les e-mails sur vos demandes."
     if errors:
-        return render(
-            request,
-            "auth/profile.html",
-            {"values": {**user, **values}, "errors": errors, "title": "Mon profil"},
-            status_code=400,
-        )
+        return _profile(request, {**user, **values}, errors, status_code=400)
     changed = [
         name
-        for name in ("first_name", "last_name", "qualite", "phone")
+        for name in ("first_name", "last_name", "qualite", "phone", "notification_frequency")
         if values[name] != user[name]
     ]
     if changed:

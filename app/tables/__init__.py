@@ -16,7 +16,7 @@ from app.tables.applications import (
     Participation,
 )
 from app.tables.audit import AuditEvent
-from app.tables.outbox import OutboxEmail
+from app.tables.outbox import DigestEntry, OutboxEmail, ReminderMark
 from app.tables.reference import Area, Organisation
 from app.tables.users import Group, User
 
@@ -38,6 +38,8 @@ ALL_TABLES = [
     Mandat,
     AuditEvent,
     OutboxEmail,
+    DigestEntry,
+    ReminderMark,
 ]
 
 __all__ = [t.__name__ for t in ALL_TABLES] + ["ALL_TABLES"]

@@ -87,7 +87,10 @@ async def test_invitation_needs_someone_and_only_colleagues_may_be_picked(client
     response = await client.post_form(f"/demandes/{application.id}/invitations", {"body": "Coucou"})
     assert response.status_code == 400
     page = BeautifulSoup(response.text, "html.parser")
-    assert "Choisissez au moins un collègue ou un groupe" in page.select_one("#inviter").get_text()
+    assert (
+        "Choisissez au moins un collègue, un groupe ou les experts"
+        in page.select_one("#inviter").get_text()
+    )
     assert page.select_one("#invite-body").get_text() == "Coucou"
     # An id that is not a colleague (here an instructeur of another body) is ignored.
     response = await client.post_form(
@@ -174,3 +177,53 @@ async def test_admin_archives_without_rating(client, login, world):
     assert response.status_code == 303
     row = await Application.objects().first()
     assert (row.status, row.usefulness) == ("archived", None)
+
+
+async def test_anyone_on_the_demande_invites_the_experts_whose_answer_counts(
+    client, login, world, mailbox, run_jobs
+):
+    expert = await make_user(email="expert@aplus.fr", expert=True)
+    application = await demande(world)
+    await login(world.aidant)
+    _, page = await client.page(f"/demandes/{application.id}")
+    label = page.select_one('label[for="invite-experts"]').get_text(" ")
+    assert "L'équipe Administration+ (experts)" in label
+
+    response = await client.post_form(
+        f"/demandes/{application.id}/invitations", {"experts": "1", "body": ""}
+    )
+    assert response.status_code == 303
+    assert expert.id in await participants(application)
+    answer = await Answer.objects().where(Answer.kind == "invitation").first()
+    assert json.loads(answer.invited)["experts"] is True
+    _, page = await client.page(f"/demandes/{application.id}")
+    assert "A invité : l'équipe Administration+ (experts)" in page.select_one("#fil").get_text(" ")
+    # Once on, the experts are no longer offered.
+    assert not page.select_one("#invite-experts")
+    mailbox.messages.clear()
+    await run_jobs()
+    [invitation] = mailbox.to("expert@aplus.fr")
+    assert f"http://testserver/demandes/{application.id}" in invitation.links
+
+    # The expert reads and answers; the answer is an answer (the demande is in progress).
+    await login(expert)
+    _, page = await client.page(f"/demandes/{application.id}")
+    assert "Description de la situation." in page.get_text()
+    response = await client.post_form(
+        f"/demandes/{application.id}/reponses", {"body": "Voici la marche à suivre."}
+    )
+    assert response.status_code == 303
+    assert (await Application.objects().first()).status == "in_progress"
+
+
+async def test_experts_are_not_offered_when_there_is_none(client, login, world):
+    application = await demande(world)
+    await login(world.aidant)
+    _, page = await client.page(f"/demandes/{application.id}")
+    assert not page.select_one("#invite-experts")
+    # A forged request for them adds nobody and says there was no one to invite.
+    response = await client.post_form(
+        f"/demandes/{application.id}/invitations", {"experts": "1", "body": ""}
+    )
+    assert response.status_code == 400
+    assert "Choisissez au moins" in BeautifulSoup(response.text, "html.parser").get_text()

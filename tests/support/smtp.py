@@ -25,6 +25,7 @@ class CapturedMail:
     subject: str
     text: str
     html: str
+    message_id: str = ""
 
     @property
     def links(self) -> list[str]:
@@ -47,6 +48,7 @@ class SmtpSink:
                 subject=str(message["Subject"]),
                 text=text.get_content() if text else "",
                 html=html.get_content() if html else "",
+                message_id=str(message["Message-ID"] or ""),
             )
         )
         return "250 OK"

@@ -1,0 +1,80 @@
+"""Two workers on one database: each cron job runs once per tick, and every job is listed."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+
+from croniter import croniter
+from saq import Worker
+
+from app.jobs import mail, reminders, statistics
+from app.jobs.worker import CRON_JOBS, FUNCTIONS, make_settings
+
+
+def test_every_job_module_is_assembled_with_a_valid_schedule():
+    names = {job.function.__qualname__ for job in CRON_JOBS}
+    assert names == {
+        "sweep_outbox",
+        "remind_late",
+        "add_experts",
+        "weekly_recap",
+        "send_digests",
+        "inactivity_cycle",
+        "refresh_statistics",
+        "refresh_statistics_full",
+    }
+    assert all(job.unique and croniter.is_valid(job.cron) for job in CRON_JOBS)
+    assert {job.function for job in CRON_JOBS} <= set(FUNCTIONS)
+    assert [*mail.CRON_JOBS, *reminders.CRON_JOBS, *statistics.CRON_JOBS] == CRON_JOBS
+
+
+async def test_two_workers_run_each_cron_job_once_per_tick(migrated):
+    runs: list[tuple[str, int, str]] = []
+
+    async def record(ctx: dict) -> None:
+        job = ctx["job"]
+        runs.append((job.function, job.scheduled, ctx["worker"]))
+
+    # The real jobs, every 2 seconds instead of their schedules (croniter's seconds field).
+    fast = [dataclasses.replace(job, cron="* * * * * */2") for job in CRON_JOBS]
+    workers = []
+    for name in ("a", "b"):
+        settings = {
+            **make_settings(),
+            "cron_jobs": fast,
+            "startup": None,
+            "shutdown": None,
+            "after_process": None,
+            "timers": {"schedule": 1, "sweep": 3600},
+        }
+
+        async def tag(ctx: dict, name: str = name) -> None:
+            ctx["worker"] = name
+            await record(ctx)
+
+        settings["before_process"] = tag
+        worker = Worker(**settings)
+        await worker.queue.connect()
+        workers.append(worker)
+    tasks = [asyncio.create_task(w.start()) for w in workers]
+    try:
+        # Wait for at least three ticks of every job (a condition, not a fixed sleep).
+        for _ in range(200):
+            per_job = Counter(function for function, _, _ in runs)
+            if len(per_job) == len(fast) and min(per_job.values()) >= 3:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        for worker in workers:
+            await worker.stop()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for worker in workers:
+            await worker.queue.disconnect()
+
+    per_tick = Counter((function, scheduled) for function, scheduled, _ in runs)
+    assert len({function for function, _ in per_tick}) == len(fast)
+    assert max(per_tick.values()) == 1, [k for k, v in per_tick.items() if v > 1]
+    # Both workers took part (the ticks are shared out, not served by one alone).
+    assert {worker for _, _, worker in runs} == {"a", "b"}
