@@ -14,8 +14,8 @@ from pathlib import Path
 
 from litestar import Request, Router, get
 from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
