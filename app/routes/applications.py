@@ -79,10 +79,13 @@ async def _acting_user(viewer: Viewer) -> User:
 
 
 async def _uploads(form: Any) -> list[tuple[str, bytes]]:
+    # Uploads wait in spooled temporary files; at most one byte past the limit is read into
+    # memory, enough for check_file to refuse the file as too big.
+    limit = get_settings().max_file_bytes
     result = []
     for item in form.getall("files", []):
         if isinstance(item, UploadFile) and item.filename:
-            result.append((item.filename, await item.read()))
+            result.append((item.filename, await item.read(limit + 1)))
     return result
 
 
