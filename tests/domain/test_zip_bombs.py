@@ -15,7 +15,7 @@ import pytest
 from app.domain import files
 from app.domain.validators import ValidationError
 
-MANIFEST = b'<?xml version="1.0"?><Types><Default Extension="xml" ContentType="application/xml"/></Types>'
+MANIFEST = b'<?xml version="1.0"?><Types><Default Extension="xml" ContentType="text/xml"/></Types>'
 MIB = 1024 * 1024
 # What a check may allocate beyond the upload itself: the inflate budget and parser overhead.
 MEMORY_BUDGET = files.INFLATE_BUDGET + 2 * MIB
