@@ -97,9 +97,8 @@ def _check_archive(archive: zipfile.ZipFile) -> None:
     total = 0
     for info in infos:
         total += info.file_size
-        if (
-            info.file_size > ZIP_RATIO_FLOOR_BYTES
-            and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1)
+        if info.file_size > ZIP_RATIO_FLOOR_BYTES and info.file_size > ZIP_MAX_RATIO * max(
+            info.compress_size, 1
         ):
             raise ArchiveRefused("taux de compression anormal")
     if total > ZIP_MAX_TOTAL_BYTES:

@@ -562,8 +562,8 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
             if policies.can_use_instructor_options(viewer, facts)
             else "."
         )
-    if viewer.is_collective and not v["signature"]:
-        errors["signature"] = "Ce compte est partagé : signez avec vos prénom, nom et service."
+    if error := forms.signature_error(v["signature"], is_collective=viewer.is_collective):
+        errors["signature"] = error
     if errors:
         context = await _page_context(request, facts, answer_form={"values": v, "errors": errors})
         return _error_page(request, context)
@@ -583,7 +583,7 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
             author_group=_author_group(
                 viewer, facts, await applications.load_participation_group(facts.id, viewer.id)
             ),
-            signature=v["signature"][:300],
+            signature=v["signature"],
         )
         await _store_files(request, checked_files, application_id=facts.id, answer_id=answer.id)
         await audit.record(
@@ -651,8 +651,8 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
         errors["invitees"] = "Choisissez au moins un collègue ou un groupe à inviter."
     if len(v["body"]) > forms.MESSAGE_MAX:
         errors["body"] = f"Le message ne doit pas dépasser {forms.MESSAGE_MAX} caractères."
-    if viewer.is_collective and not v["signature"]:
-        errors["signature"] = "Ce compte est partagé : signez avec vos prénom, nom et service."
+    if error := forms.signature_error(v["signature"], is_collective=viewer.is_collective):
+        errors["signature"] = error
     if errors:
         context = await _page_context(request, facts, invite_form={"values": v, "errors": errors})
         return _error_page(request, context)
@@ -669,7 +669,7 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
             author_group=_author_group(
                 viewer, facts, await applications.load_participation_group(facts.id, viewer.id)
             ),
-            signature=v["signature"][:300],
+            signature=v["signature"],
         )
         if user_ids:
             await audit.record(

@@ -14,7 +14,7 @@ from litestar.response import Template
 from app import clock, exports, policies
 from app.domain import audit, groups, reference
 from app.domain.users import DomainError
-from app.domain.validators import ValidationError, local_redirect_target
+from app.domain.validators import ValidationError, local_redirect_target, page_number
 from app.emails import PARIS
 from app.policies import can_list_my_groups, policy
 from app.security import client_address
@@ -167,10 +167,7 @@ async def index(
     page: FromQuery[str | None] = None,
 ) -> Template:
     viewer = _viewer(request)
-    try:
-        number = max(1, int(page or 1))
-    except ValueError:
-        number = 1
+    number = page_number(page)
     query = " ".join((q or "").split())
     mine, total = await groups.my_groups_page(viewer, query, number)
     blocks = await _blocks(mine, show_disabled=bool(desactives))

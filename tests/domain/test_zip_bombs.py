@@ -88,9 +88,7 @@ def test_the_manifest_is_inflated_within_the_budget_only():
 
 def test_a_size_lying_in_the_central_directory_inflates_no_more_than_declared():
     archive = bytearray(
-        deflated_zip(
-            {"[Content_Types].xml": (64 * MIB, b" "), "word/document.xml": (0, b"<w/>")}
-        )
+        deflated_zip({"[Content_Types].xml": (64 * MIB, b" "), "word/document.xml": (0, b"<w/>")})
     )
     # Claim 100 bytes for the 64 MB manifest in the central directory (what zipfile reads).
     end_record = archive.rfind(b"PK\x05\x06")
