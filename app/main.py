@@ -16,7 +16,7 @@ from app.auth import enforce_route_policy, session_middleware
 from app.errors import EXCEPTION_HANDLERS
 from app.jobs import queue
 from app.piccolo_conf import DB
-from app.requests import AplusRequest, reject_nul_bytes
+from app.requests import AplusRequest, check_input
 from app.routes import admin, applications, auth, dev, groups, inbox, pages
 from app.security import security_headers
 from app.settings import get_settings
@@ -74,7 +74,7 @@ def create_app(*, with_pool: bool = True) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        middleware=[DefineMiddleware(reject_nul_bytes), DefineMiddleware(session_middleware)],
+        middleware=[DefineMiddleware(check_input), DefineMiddleware(session_middleware)],
         request_class=AplusRequest,
         before_send=[security_headers],
         guards=[enforce_route_policy],

@@ -45,12 +45,17 @@ class AplusRequest(Request):
         return form
 
 
-def reject_nul_bytes(app: ASGIApp) -> ASGIApp:
-    """NUL in the path (decoded) or the query string (percent-decoded): a 400 page."""
+def check_input(app: ASGIApp) -> ASGIApp:
+    """NUL in the path (decoded) or the query string (percent-decoded): a 400 page. A posted
+    form is read and checked here, before anything touches the database: its fields are then
+    at hand for the 503 page should the database fail later (app/errors.py)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _has_nul(scope):
-            raise BadInput("NUL in the URL")
+        if scope["type"] == "http":
+            if _has_nul(scope):
+                raise BadInput("NUL in the URL")
+            if scope["method"] == "POST":
+                await AplusRequest(scope, receive).form()
         await app(scope, receive, send)
 
     return middleware
