@@ -32,7 +32,7 @@ from app.piccolo_conf import DB
 from app.tables import ALL_TABLES, AuditEvent, RateLimitHit
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = 450
+EXAMPLES = 300
 PATH_PARAM = re.compile(r"\{(\w+):(\w+)\}")
 # Names the handlers read, whether or not a rendered form shows them.
 READ_IN_CODE = re.compile(
