@@ -125,9 +125,9 @@ async def test_a_restart_under_load_gives_503s_not_500s_and_loses_no_acknowledge
 
     async def worker(number: int) -> None:
         async with httpx.AsyncClient(base_url=env["url"], timeout=10) as client:
-            client.cookies.set("aplus_session", env["session"])
             assert (await client.get("/connexion")).status_code == 200  # the CSRF cookie
             token = client.cookies["aplus_csrf"]
+            client.cookies.set("aplus_session", env["session"])
             while not stop.is_set():
                 n = next(counter)
                 started = time.monotonic()

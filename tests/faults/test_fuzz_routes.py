@@ -32,7 +32,7 @@ from app.piccolo_conf import DB
 from app.tables import ALL_TABLES, AuditEvent, RateLimitHit
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = 300
+EXAMPLES = 200
 PATH_PARAM = re.compile(r"\{(\w+):(\w+)\}")
 # Names the handlers read, whether or not a rendered form shows them.
 READ_IN_CODE = re.compile(
@@ -200,7 +200,9 @@ async def fuzz_plan(app, client, world):
 async def test_no_input_makes_a_500_or_a_half_write(client, world, fuzz_plan, data):
     routes, forms, names = fuzz_plan["routes"], fuzz_plan["forms"], fuzz_plan["names"]
     path, method, _ = data.draw(st.sampled_from(routes), label="route")
-    url = _concrete(path, world["ids"], quote(data.draw(HOSTILE_TEXT, label="path"), safe=""))
+    # Servers cap a URL's length (h11: 64 kB of headers); longer is not a page's input.
+    path_text = quote(data.draw(HOSTILE_TEXT, label="path")[:2000], safe="")
+    url = _concrete(path, world["ids"], path_text)
     known = forms.get(url, [])
 
     # Each field: a value a form offers, or a hostile one; plus a few forged names.
@@ -228,7 +230,6 @@ async def test_no_input_makes_a_500_or_a_half_write(client, world, fuzz_plan, da
     try:
         before = await _row_counts()
         if method == "GET":
-            # Servers cap a URL's length (h11: 64 kB of headers); longer is not a page's input.
             query = [(name, value[:2000]) for name, value in fields]
             response = await client.get(url, params=query, headers=headers)
         elif data.draw(st.booleans(), label="multipart"):
