@@ -111,9 +111,20 @@ def test_too_many_entries_are_refused_from_the_end_record():
 def test_a_total_declared_size_over_the_cap_is_refused():
     count = files.ZIP_MAX_TOTAL_BYTES // MIB + 1
     entries = {"[Content_Types].xml": (0, MANIFEST)}
-    entries.update({f"xl/worksheets/sheet{n}.xml": (MIB, b"\0") for n in range(count)})
+    entries.update({f"xl/worksheets/sheet{n}.xml": (0, b"<x/>") for n in range(count)})
+    archive = bytearray(deflated_zip(entries))
+    # Each sheet declares 1 MB in the central directory: at the ratio floor, not above it.
+    end_record = archive.rfind(b"PK\x05\x06")
+    (at,) = struct.unpack("<I", archive[end_record + 16 : end_record + 20])
+    while archive[at : at + 4] == b"PK\x01\x02":
+        name_length, extra_length, comment_length = struct.unpack(
+            "<HHH", archive[at + 28 : at + 34]
+        )
+        if archive[at + 46 : at + 46 + name_length].startswith(b"xl/"):
+            archive[at + 24 : at + 28] = struct.pack("<I", MIB)
+        at += 46 + name_length + extra_length + comment_length
     with pytest.raises(ValidationError, match="taille décompressée excessive"):
-        files.check_file("tableau.xlsx", deflated_zip(entries))
+        files.check_file("tableau.xlsx", bytes(archive))
 
 
 def test_ordinary_compressed_office_files_still_pass():
