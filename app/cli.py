@@ -398,7 +398,8 @@ def run(host: str, port: int, no_demo: bool) -> None:
                 " installez les outils de développement (pip install '.[dev]')."
             )
         catcher = start_catcher(settings.dev_mail_dir)
-        env["SMTP_URL"] = f"smtp://127.0.0.1:{catcher.port}"
+        # SMTP_URL stays unset: that is how the children know the catcher is the transport.
+        env["DEV_MAIL_PORT"] = str(catcher.port)
     base_url = env.setdefault(
         "BASE_URL", f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
     )

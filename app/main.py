@@ -16,6 +16,7 @@ from app.auth import enforce_route_policy, session_middleware
 from app.errors import EXCEPTION_HANDLERS
 from app.jobs import queue
 from app.piccolo_conf import DB
+from app.requests import AplusRequest, check_input
 from app.routes import admin, applications, auth, dev, groups, inbox, pages, statistics
 from app.security import security_headers
 from app.settings import get_settings
@@ -26,8 +27,9 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 async def _keep_session_state(connection) -> None:
     """No reset query on release: asyncpg's default (RESET ALL, UNLISTEN…) costs a round trip
-    per statement, and the app never changes session state (no SET, LISTEN or advisory lock);
-    an open transaction is still rolled back by asyncpg itself."""
+    per statement, and the app never changes session state (no SET, LISTEN or session-level
+    advisory lock; transaction-level ones end with their transaction); an open transaction is
+    still rolled back by asyncpg itself."""
 
 
 async def _open_pool() -> None:
@@ -73,7 +75,8 @@ def create_app(*, with_pool: bool = True) -> Litestar:
             cookie_httponly=True,
             cookie_samesite="lax",
         ),
-        middleware=[DefineMiddleware(session_middleware)],
+        middleware=[DefineMiddleware(check_input), DefineMiddleware(session_middleware)],
+        request_class=AplusRequest,
         before_send=[security_headers],
         guards=[enforce_route_policy],
         exception_handlers=EXCEPTION_HANDLERS,

@@ -231,8 +231,8 @@ def can_edit_group_texts(viewer: Viewer | None, group: Any) -> bool:
 
 
 def can_export_group_users(viewer: Viewer | None, group: Any) -> bool:
-    """The users export lists the groups whose members the viewer may see."""
-    return can_see_group_members(viewer, group)
+    """The users export (spec §5): the group's responsables and above, not every member."""
+    return can_create_accounts(viewer, group)
 
 
 @route_rule

@@ -52,7 +52,7 @@ class Settings:
     base_url: str
     # Signs CSRF cookies; required in production.
     secret_key: str
-    # SMTP server: smtp://user:password@host:port (smtps:// for implicit TLS); None: catcher.
+    # SMTP server: smtp://user:password@host:port (smtps:// for implicit TLS).
     smtp_url: str | None
     # Sender of every e-mail.
     mail_from: str
@@ -77,6 +77,9 @@ class Settings:
     files_retention_days: int
     personal_data_retention_days: int
     events_retention_days: int
+    # True when the mails go to the local catcher `aplus run` started (development, SMTP_URL
+    # unset, DEV_MAIL_PORT given): only then is /dev/mails served, and only to loopback.
+    uses_mail_catcher: bool = False
     # Client address taken from X-Forwarded-For only when the socket peer is one of these.
     trusted_proxies: frozenset[str] = field(default_factory=frozenset)
     # Version of the CGU users must accept.
@@ -88,7 +91,8 @@ class Settings:
 
     @property
     def dev_pages_enabled(self) -> bool:
-        return self.environment != "production"
+        # The captured mails hold login links: never where real mail goes out.
+        return self.environment == "development" and self.uses_mail_catcher
 
     @property
     def uses_https(self) -> bool:
@@ -155,13 +159,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not file_keys:
         raise SettingsError("FILE_KEYS ne contient aucune clé")
 
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    catcher_port = _int(env, "DEV_MAIL_PORT", 0)
+    uses_mail_catcher = environment == "development" and smtp_url is None and catcher_port > 0
+    if uses_mail_catcher:
+        smtp_url = f"smtp://127.0.0.1:{catcher_port}"
+
     return Settings(
         environment=environment,
         var_dir=var_dir,
         database_url=database_url,
         base_url=env.get("BASE_URL", "http://localhost:8000").rstrip("/"),
         secret_key=secret_key,
-        smtp_url=env.get("SMTP_URL", "").strip() or None,
+        smtp_url=smtp_url,
+        uses_mail_catcher=uses_mail_catcher,
         mail_from=env.get("MAIL_FROM", "Administration+ <ne-pas-repondre@aplus.localhost>"),
         dev_mail_dir=Path(env.get("DEV_MAIL_DIR", str(var_dir / "mails"))).resolve(),
         file_keys=file_keys,

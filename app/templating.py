@@ -69,6 +69,8 @@ def _read_flashes(request: Request) -> list[dict[str, str]]:
         data = json.loads(base64.urlsafe_b64decode(raw.encode()).decode())
     except ValueError:
         return []
+    if not isinstance(data, list):  # a forged or damaged cookie: no message, no error
+        return []
     return [
         {"level": str(item.get("level", "info")), "message": str(item.get("message", ""))}
         for item in data

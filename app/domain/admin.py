@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from app import clock, emails
-from app.domain import applications, audit, reference, sessions
+from app.domain import applications, audit, files, reference, sessions
 from app.domain.groups import (
     checked,
     clean_group_texts,
@@ -19,7 +19,7 @@ from app.domain.groups import (
     save_group_changes,
 )
 from app.domain.users import add_member, create_group, create_user
-from app.domain.validators import ValidationError, normalize_email
+from app.domain.validators import ValidationError, normalize_email, page_number
 from app.emails import PARIS as PARIS_TZ
 from app.piccolo_conf import DB
 from app.policies import (
@@ -33,6 +33,7 @@ from app.policies import (
     can_set_group_areas,
     people_of_admin_areas,
 )
+from app.settings import get_settings
 from app.tables import (
     Application,
     ApplicationGroup,
@@ -503,6 +504,10 @@ class EventFilters:
     errors: dict[str, str] = field(default_factory=dict)
 
 
+EVENTS_FIRST_DAY = date(2000, 1, 1)
+EVENTS_LAST_DAY = date(2999, 12, 31)
+
+
 def parse_event_filters(params: dict[str, str]) -> EventFilters:
     filters = EventFilters()
     raw_user = (params.get("utilisateur") or "").strip()
@@ -521,13 +526,20 @@ def parse_event_filters(params: dict[str, str]) -> EventFilters:
         raw = (params.get(name) or "").strip()
         if raw:
             try:
-                setattr(filters, attr, date.fromisoformat(raw))
+                day = date.fromisoformat(raw)
             except ValueError:
                 filters.errors[name] = "Date invalide (format attendu : AAAA-MM-JJ)."
-    try:
-        filters.page = max(1, int(params.get("page") or 1))
-    except ValueError:
-        filters.page = 1
+                continue
+            # Day bounds become Paris datetimes, the day after included: stay far from the
+            # calendar's ends (0001-01-01, 9999-12-31).
+            if not EVENTS_FIRST_DAY <= day <= EVENTS_LAST_DAY:
+                filters.errors[name] = (
+                    f"Date hors de la période possible ({EVENTS_FIRST_DAY:%d/%m/%Y} au "
+                    f"{EVENTS_LAST_DAY:%d/%m/%Y})."
+                )
+                continue
+            setattr(filters, attr, day)
+    filters.page = page_number(params.get("page"))
     return filters
 
 
@@ -681,6 +693,21 @@ def _yes(value: str) -> bool:
     return value.strip().lower() in {"oui", "o", "1", "x", "yes", "vrai"}
 
 
+def import_file_text(content: bytes) -> str:
+    """The text of an uploaded CSV file; anything else (a spreadsheet, a PDF…) is refused."""
+    if len(content) > get_settings().max_file_bytes:
+        raise ValidationError("Le fichier est trop gros pour un import.")
+    if files.sniff(content) != "text/plain":
+        raise ValidationError(
+            "Ce fichier n'est pas un fichier CSV (texte) : dans votre tableur, choisissez "
+            "« Enregistrer sous » puis le format CSV."
+        )
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return content.decode("cp1252")
+
+
 async def review_import(viewer: Viewer, text: str) -> tuple[list[ImportLine], str | None]:
     """Parse and check every line; nothing is written. (lines, file-level error)."""
     text = text.lstrip("\ufeff")
@@ -690,7 +717,10 @@ async def review_import(viewer: Viewer, text: str) -> tuple[list[ImportLine], st
         ";" if text.splitlines()[0].count(";") >= text.splitlines()[0].count(",") else ","
     )
     reader = csv.reader(io.StringIO(text), delimiter=dialect_delimiter)
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error:  # a cell beyond the csv module's limit (128 kB), a stray NUL…
+        return [], "Le fichier n'est pas un CSV lisible : vérifiez qu'il a été enregistré en CSV."
     header = [h.strip().lower() for h in rows[0]]
     missing = [c for c in ("groupe", "organisme", "departements") if c not in header]
     if missing:

@@ -90,6 +90,18 @@ def check_usager_field(code: str, raw: str) -> str:
     return value
 
 
+def signature_error(signature: str, *, is_collective: bool) -> str | None:
+    """Shared accounts sign each message; the signature is checked before anything is saved
+    (it is remembered for the session after the commit)."""
+    if is_collective and not signature:
+        return "Ce compte est partagé : signez avec vos prénom, nom et service."
+    try:
+        validators.check_signature(signature)
+    except ValidationError as exc:
+        return str(exc)
+    return None
+
+
 def check_new_application(
     form: FormData,
     *,
@@ -201,9 +213,9 @@ def check_new_application(
     cleaned["colleagues"] = [u for u in uuids(form, "colleagues") if u in colleague_ids]
 
     v["signature"] = text(form, "signature")
-    cleaned["signature"] = v["signature"][:300]
-    if is_collective and not cleaned["signature"]:
-        errors["signature"] = "Ce compte est partagé : signez avec vos prénom, nom et service."
+    cleaned["signature"] = v["signature"]
+    if error := signature_error(v["signature"], is_collective=is_collective):
+        errors["signature"] = error
 
     v["attestation"] = bool(form.get("attestation"))
     if not v["attestation"]:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 import uuid
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -56,21 +57,89 @@ _ODF_TYPES = {
 _TEXT_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
+# Office files are zips. They are judged from their central directory (names and declared
+# sizes) without inflating them: a 500 kB zip can inflate to gigabytes. Only the few-kB type
+# manifest is ever inflated, within INFLATE_BUDGET bytes; entries, compression ratio and total
+# declared size are capped so no later reader (openpyxl, the recipient's Office) meets a bomb.
+ZIP_MAX_ENTRIES = 2_000
+ZIP_MAX_TOTAL_BYTES = 256 * 1024 * 1024
+ZIP_MAX_RATIO = 200
+# Below this size an entry's ratio says nothing (a kB of spaces compresses 500 times).
+ZIP_RATIO_FLOOR_BYTES = 1024 * 1024
+INFLATE_BUDGET = 256 * 1024
+_EOCD = b"PK\x05\x06"
+_EOCD_SIZE = 22
+_ZIP_COMMENT_MAX = 0xFFFF
+
+
+class ArchiveRefused(ValueError):
+    """A zip the service will not take, whatever it claims to be (the reason is French)."""
+
+
+def _declared_entry_count(data: bytes) -> int:
+    """Entries declared by the end-of-central-directory record, before parsing any of them:
+    the parser's memory grows with the entry count."""
+    tail_start = max(0, len(data) - _EOCD_SIZE - _ZIP_COMMENT_MAX)
+    at = data.rfind(_EOCD, tail_start)
+    if at < 0 or at + _EOCD_SIZE > len(data):
+        raise zipfile.BadZipFile
+    total = int.from_bytes(data[at + 10 : at + 12], "little")
+    if total == 0xFFFF:
+        # ZIP64: no office document of a few megabytes needs it.
+        raise ArchiveRefused("archive au format ZIP64")
+    return total
+
+
+def _check_archive(archive: zipfile.ZipFile) -> None:
+    infos = archive.infolist()
+    if len(infos) > ZIP_MAX_ENTRIES:
+        raise ArchiveRefused("trop de fichiers dans l'archive")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > ZIP_RATIO_FLOOR_BYTES and info.file_size > ZIP_MAX_RATIO * max(
+            info.compress_size, 1
+        ):
+            raise ArchiveRefused("taux de compression anormal")
+    if total > ZIP_MAX_TOTAL_BYTES:
+        raise ArchiveRefused("taille décompressée excessive")
+
+
+def _read_small(archive: zipfile.ZipFile, name: str, budget: list[int]) -> bytes:
+    """At most the remaining inflate budget of one entry; beyond it the file is refused.
+
+    ZipExtFile inflates by bounded steps and stops at the declared size, so a lying size
+    cannot make it produce more than asked.
+    """
+    with archive.open(name) as entry:
+        data = entry.read(budget[0] + 1)
+    budget[0] -= len(data)
+    if budget[0] < 0:
+        raise ArchiveRefused("fichier de description trop gros")
+    return data
+
+
 def _sniff_zip(data: bytes) -> str | None:
     """Office Open XML and OpenDocument files are zips; tell them apart by their manifest."""
+    budget = [INFLATE_BUDGET]
     try:
+        if _declared_entry_count(data) > ZIP_MAX_ENTRIES:
+            raise ArchiveRefused("trop de fichiers dans l'archive")
         archive = zipfile.ZipFile(io.BytesIO(data))
+        _check_archive(archive)
         names = set(archive.namelist())
         if "mimetype" in names:
-            mimetype = archive.read("mimetype").strip()
+            mimetype = _read_small(archive, "mimetype", budget).strip()
             return mimetype.decode() if mimetype in _ODF_TYPES else None
         if "[Content_Types].xml" not in names:
             return None
         # Macros run code on the reader's machine: macro-enabled documents are refused.
         if any(name.lower().endswith("vbaproject.bin") for name in names):
             return None
-        manifest = archive.read("[Content_Types].xml")
-    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError):
+        manifest = _read_small(archive, "[Content_Types].xml", budget)
+    except (zipfile.BadZipFile, KeyError, OSError, RuntimeError, EOFError, zlib.error):
+        return None
+    except NotImplementedError:  # compression methods zipfile does not know
         return None
     if b"macroEnabled" in manifest:
         return None
@@ -146,7 +215,12 @@ def check_file(filename: str, data: bytes) -> CheckedFile:
         )
     if not data:
         raise ValidationError(f"Le fichier « {shown} » est vide.")
-    content_type = sniff(data)
+    try:
+        content_type = sniff(data)
+    except ArchiveRefused as exc:
+        raise ValidationError(
+            f"Le fichier « {shown} » n'est pas accepté : archive anormale ({exc})."
+        ) from None
     if content_type is None:
         raise ValidationError(
             f"Le type du fichier « {shown} » n'est pas accepté. Formats acceptés : "

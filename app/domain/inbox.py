@@ -14,7 +14,6 @@ counts show exactly what the thread shows, demande by demande, whatever the view
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import re
@@ -24,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
-from app import clock
+from app import clock, exports
 from app.domain import business_days
 from app.domain.applications import REAL_ANSWER_KINDS, STATUS_LABELS
 from app.policies import Viewer
@@ -525,7 +524,7 @@ def _hours(start: datetime, end: datetime | None, area: str) -> str:
 async def export_csv(viewer: Viewer) -> AsyncIterator[str]:
     """Metadata of every demande in the scope, never a personal field; streamed by batches."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
+    writer = exports.csv_writer(buffer)
     writer.writerow(CSV_COLUMNS)
     yield buffer.getvalue()
     after = UUID(int=0)
@@ -548,17 +547,19 @@ async def export_csv(viewer: Viewer) -> AsyncIterator[str]:
         for r in rows:
             resolved = r["processed_at"] or r["archived_at"]
             writer.writerow(
-                [
-                    r["id"],
-                    STATUS_LABELS[r["status"]],
-                    r["created_at"].isoformat(),
-                    r["archived_at"].isoformat() if r["archived_at"] else "",
-                    r["groups"] or "",
-                    _hours(r["created_at"], r["first_answer_at"], r["area"]),
-                    _hours(r["created_at"], resolved, r["area"]),
-                    r["usefulness"] or "",
-                    "oui" if r["is_irrelevant"] else "non",
-                ]
+                exports.safe_row(
+                    [
+                        r["id"],
+                        STATUS_LABELS[r["status"]],
+                        r["created_at"].isoformat(),
+                        r["archived_at"].isoformat() if r["archived_at"] else "",
+                        r["groups"] or "",
+                        _hours(r["created_at"], r["first_answer_at"], r["area"]),
+                        _hours(r["created_at"], resolved, r["area"]),
+                        r["usefulness"] or "",
+                        "oui" if r["is_irrelevant"] else "non",
+                    ]
+                )
             )
         yield buffer.getvalue()
         after = rows[-1]["id"]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app import clock
+from app.piccolo_conf import DB
+from app.settings import get_settings
 from app.tables import RateLimitHit
 
 
@@ -15,12 +17,37 @@ def limit_key(kind: str, value: str) -> str:
 
 
 async def allow(key: str, *, limit: int, window: timedelta) -> bool:
-    """Count one attempt under `key` unless `limit` attempts already fall within `window`."""
-    since = clock.now() - window
-    used = await RateLimitHit.count().where(
-        (RateLimitHit.key == key) & (RateLimitHit.created_at > since)
+    """Count one attempt under `key` unless `limit` attempts already fall within `window`.
+
+    Concurrent attempts on one key queue on a transaction-scoped advisory lock, so each one
+    counts what the previous ones inserted; the lock goes with the commit (no session state
+    is left on the pooled connection). The count and the insert are one statement, run after
+    the lock is held: under READ COMMITTED that statement's snapshot sees the earlier rows.
+    """
+    now = clock.now()
+    async with DB.transaction():
+        await RateLimitHit.raw("SELECT pg_advisory_xact_lock(hashtextextended({}, 0))", key)
+        inserted = await RateLimitHit.raw(
+            "INSERT INTO rate_limit_hit (key, created_at) SELECT {}, {}"
+            " WHERE (SELECT count(*) FROM rate_limit_hit WHERE key = {} AND created_at > {}) < {}"
+            " RETURNING id",
+            key,
+            now,
+            key,
+            now - window,
+            limit,
+        )
+    return bool(inserted)
+
+
+async def purge_expired_rate_limits(now: datetime | None = None) -> int:
+    """Delete attempts older than the longest window: they can no longer refuse anything.
+
+    Returns how many rows went. Meant for a daily retention job.
+    """
+    now = now or clock.now()
+    window = timedelta(minutes=get_settings().login_rate_window_minutes)
+    deleted = await RateLimitHit.raw(
+        "DELETE FROM rate_limit_hit WHERE created_at <= {} RETURNING id", now - window
     )
-    if used >= limit:
-        return False
-    await RateLimitHit.insert(RateLimitHit(key=key, created_at=clock.now()))
-    return True
+    return len(deleted)

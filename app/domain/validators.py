@@ -195,3 +195,27 @@ def local_redirect_target(value: str | None) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return value
+
+
+# Far beyond any real list, and (page - 1) * page size stays well inside PostgreSQL's bigint.
+MAX_PAGE = 100_000
+
+
+def page_number(raw: object) -> int:
+    """A `page` query parameter: 1 when missing or not a number, at most MAX_PAGE (an empty
+    page), never an OFFSET the database refuses."""
+    try:
+        number = int(str(raw or 1).strip())
+    except ValueError:
+        return 1
+    return max(1, min(MAX_PAGE, number))
+
+
+SIGNATURE_MAX = 300
+
+
+def check_signature(value: str) -> str:
+    """The signature of a shared account's message, as typed (the column holds 300)."""
+    if len(value) > SIGNATURE_MAX:
+        raise ValidationError(f"La signature ne doit pas dépasser {SIGNATURE_MAX} caractères.")
+    return value

@@ -6,12 +6,14 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
+from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from app.auth import loaded
 from app.domain import admin, audit, reference
+from app.domain.validators import ValidationError, page_number
 from app.policies import (
     AccountFacts,
     AdministeredAccountById,
@@ -26,6 +28,7 @@ from app.policies import (
     policy,
 )
 from app.security import client_address
+from app.settings import get_settings
 from app.tables import Group
 from app.templating import redirect, render
 
@@ -65,10 +68,7 @@ async def _group(request: Request, group_id: UUID) -> Group:
 
 
 def _page(request: Request) -> int:
-    try:
-        return max(1, int(request.query_params.get("page") or 1))
-    except ValueError:
-        return 1
+    return page_number(request.query_params.get("page"))
 
 
 # --- groups --------------------------------------------------------------------------------
@@ -421,15 +421,18 @@ async def import_post(request: Request) -> Response:
     form = await request.form()
     text = form.get("csv") or ""
     upload = form.get("fichier")
-    if upload is not None and hasattr(upload, "read"):
-        content = await upload.read()
-        if content:
-            text = content.decode("utf-8-sig", errors="replace")
     context = {
         "title": "Import de groupes et d'utilisateurs",
         "text": text,
         "columns": admin.IMPORT_COLUMNS,
     }
+    if isinstance(upload, UploadFile):
+        content = await upload.read(get_settings().max_file_bytes + 1)
+        try:
+            text = context["text"] = admin.import_file_text(content) if content else text
+        except ValidationError as exc:
+            context.update(lines=[], error=str(exc))
+            return render(request, "admin/import.html", context, status_code=422)
     if form.get("operation") == "confirmer":
         lines, error, counts = await admin.apply_import(
             viewer, text, client_address=client_address(request.scope)

@@ -92,10 +92,13 @@ async def _acting_user(viewer: Viewer) -> User:
 
 
 async def _uploads(form: Any) -> list[tuple[str, bytes]]:
+    # Uploads wait in spooled temporary files; at most one byte past the limit is read into
+    # memory, enough for check_file to refuse the file as too big.
+    limit = get_settings().max_file_bytes
     result = []
     for item in form.getall("files", []):
         if isinstance(item, UploadFile) and item.filename:
-            result.append((item.filename, await item.read()))
+            result.append((item.filename, await item.read(limit + 1)))
     return result
 
 
@@ -581,8 +584,8 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
             if policies.can_use_instructor_options(viewer, facts)
             else "."
         )
-    if viewer.is_collective and not v["signature"]:
-        errors["signature"] = "Ce compte est partagé : signez avec vos prénom, nom et service."
+    if error := forms.signature_error(v["signature"], is_collective=viewer.is_collective):
+        errors["signature"] = error
     if errors:
         context = await _page_context(request, facts, answer_form={"values": v, "errors": errors})
         return _error_page(request, context)
@@ -602,7 +605,7 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
             author_group=_author_group(
                 viewer, facts, await applications.load_participation_group(facts.id, viewer.id)
             ),
-            signature=v["signature"][:300],
+            signature=v["signature"],
         )
         await _store_files(request, checked_files, application_id=facts.id, answer_id=answer.id)
         await audit.record(
@@ -674,8 +677,8 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
         errors["invitees"] = "Choisissez au moins un collègue, un groupe ou les experts à inviter."
     if len(v["body"]) > forms.MESSAGE_MAX:
         errors["body"] = f"Le message ne doit pas dépasser {forms.MESSAGE_MAX} caractères."
-    if viewer.is_collective and not v["signature"]:
-        errors["signature"] = "Ce compte est partagé : signez avec vos prénom, nom et service."
+    if error := forms.signature_error(v["signature"], is_collective=viewer.is_collective):
+        errors["signature"] = error
     if errors:
         context = await _page_context(request, facts, invite_form={"values": v, "errors": errors})
         return _error_page(request, context)
@@ -692,7 +695,7 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
             author_group=_author_group(
                 viewer, facts, await applications.load_participation_group(facts.id, viewer.id)
             ),
-            signature=v["signature"][:300],
+            signature=v["signature"],
             experts=experts,
         )
         if user_ids or experts:

@@ -1,14 +1,21 @@
-"""Development-only pages: the captured mails (these routes do not exist in production)."""
+"""Development-only pages: the captured mails.
+
+They hold every login link, so they exist only when the local catcher of `aplus run` is the
+mail transport (`Settings.dev_pages_enabled`), and answer only clients on this machine.
+"""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import ipaddress
 import re
 from pathlib import Path
 
 from litestar import Request, Router, get
+from litestar.connection import ASGIConnection
 from litestar.exceptions import NotFoundException
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath
 from litestar.response import Response, Template
 
@@ -80,4 +87,29 @@ async def mail_preview(request: Request, event: FromPath[str]) -> Template:
     )
 
 
-router = Router(path="", route_handlers=[mail_list, mail_list_json, mail_preview])
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+async def loopback_only(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A 404, as if the page did not exist, for anyone not on this machine.
+
+    The socket peer decides, never X-Forwarded-For; a request a proxy forwarded (its header
+    present) is refused too, since behind a local proxy every peer is loopback.
+    """
+    peer = (connection.scope.get("client") or ("", 0))[0] or ""
+    forwarded = any(
+        name in (b"x-forwarded-for", b"forwarded") for name, _ in connection.scope["headers"]
+    )
+    if not get_settings().dev_pages_enabled or forwarded or not _is_loopback(peer):
+        raise NotFoundException()
+
+
+router = Router(
+    path="",
+    route_handlers=[mail_list, mail_list_json, mail_preview],
+    guards=[loopback_only],
+)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -13,11 +11,11 @@ from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app import clock, policies
+from app import clock, exports, policies
 from app.auth import loaded
 from app.domain import audit, groups, reference
 from app.domain.users import DomainError
-from app.domain.validators import ValidationError, local_redirect_target
+from app.domain.validators import ValidationError, local_redirect_target, page_number
 from app.emails import PARIS
 from app.policies import (
     GroupById,
@@ -185,10 +183,7 @@ async def index(
     page: FromQuery[str | None] = None,
 ) -> Template:
     viewer = _viewer(request)
-    try:
-        number = max(1, int(page or 1))
-    except ValueError:
-        number = 1
+    number = page_number(page)
     query = " ".join((q or "").split())
     mine, total = await groups.my_groups_page(viewer, query, number)
     blocks = await _blocks(mine, show_disabled=bool(desactives))
@@ -525,6 +520,11 @@ async def save_texts(request: Request, group_id: FromPath[UUID]) -> Response:
 async def _export(request: Request) -> list[list[Any]]:
     viewer = _viewer(request)
     mine = [g for g in await groups.my_groups(viewer) if policies.can_export_group_users(viewer, g)]
+    if not mine:
+        await audit.record(
+            audit.Event.ACCESS_DENIED, actor_id=viewer.id, client_address=_address(request)
+        )
+        raise PermissionDeniedException()
     for group in mine:
         await audit.record(
             audit.Event.USERS_EXPORTED,
@@ -541,14 +541,9 @@ def _filename(ext: str) -> str:
 
 @get("/groupes/export.csv", opt=POLICY)
 async def export_csv(request: Request) -> Response:
-    rows = await _export(request)
-    buffer = io.StringIO()
-    # Semicolons and a BOM: what a French Excel opens correctly.
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(groups.EXPORT_HEADER)
-    writer.writerows(rows)
+    content = exports.csv_text(groups.EXPORT_HEADER, await _export(request))
     return Response(
-        content="\ufeff" + buffer.getvalue(),
+        content=content,
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="{_filename("csv")}"',
@@ -559,19 +554,9 @@ async def export_csv(request: Request) -> Response:
 
 @get("/groupes/export.xlsx", opt=POLICY)
 async def export_xlsx(request: Request) -> Response:
-    from openpyxl import Workbook
-
-    rows = await _export(request)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Utilisateurs"
-    sheet.append(groups.EXPORT_HEADER)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    content = exports.xlsx_bytes("Utilisateurs", groups.EXPORT_HEADER, await _export(request))
     return Response(
-        content=buffer.getvalue(),
+        content=content,
         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={
             "Content-Disposition": f'attachment; filename="{_filename("xlsx")}"',

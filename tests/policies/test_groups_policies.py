@@ -83,14 +83,8 @@ ALLOWED = {
     "can_edit_member": {"responsable", "area_manager", "area_manager_all_orgs", "admin"},
     "can_create_accounts": {"responsable", "area_manager", "area_manager_all_orgs", "admin"},
     "can_edit_group_texts": {"responsable", "area_manager", "area_manager_all_orgs", "admin"},
-    "can_export_group_users": {
-        "member",
-        "responsable",
-        "area_manager",
-        "area_manager_all_orgs",
-        "observer",
-        "admin",
-    },
+    # Spec §5: responsables export their group's users, not every member or observer.
+    "can_export_group_users": {"responsable", "area_manager", "area_manager_all_orgs", "admin"},
     "can_edit_group_structure": {"admin"},
 }
 

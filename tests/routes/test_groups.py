@@ -464,7 +464,7 @@ async def test_member_or_observer_cannot_edit_texts(client, login):
 async def test_export_csv_and_xlsx(client, login):
     caf = await make_group(name="CAF Paris")
     other = await make_group(name="Autre")
-    me = await make_user(helper_in=[caf], email="moi@caf.fr", first_name="Léa")
+    me = await make_user(helper_in=[caf], manager_of=[caf], email="moi@caf.fr", first_name="Léa")
     await make_user(instructor_in=[caf], email="inst@caf.fr")
     await make_user(helper_in=[other], email="ailleurs@x.fr")
     await login(me)

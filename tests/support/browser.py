@@ -90,10 +90,12 @@ def start_live_server(
     env = {
         **os.environ,
         "PYTHONPATH": str(root),
-        "APLUS_ENV": "development",  # /dev/mails exists
+        # /dev/mails exists: development, with the catcher as the transport (as `aplus run`).
+        "APLUS_ENV": "development",
         "APLUS_VAR_DIR": str(workdir / "var"),
         "DATABASE_URL": database_url,
-        "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+        "SMTP_URL": "",
+        "DEV_MAIL_PORT": str(smtp_port),
         "DEV_MAIL_DIR": str(mail_dir),
         "BASE_URL": url,
     }

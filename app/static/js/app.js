@@ -29,3 +29,19 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// While the database restarts, the server answers 503 and htmx swaps nothing: the form and
+// what was typed stay as they are. Say so next to the form.
+document.addEventListener("htmx:responseError", function (event) {
+  if (event.detail.xhr.status !== 503) return;
+  var target = event.detail.elt.closest("form") || event.detail.elt;
+  if (target.querySelector(".aplus-unavailable")) return;
+  var notice = document.createElement("div");
+  notice.className = "fr-alert fr-alert--warning fr-alert--sm fr-mb-2w aplus-unavailable";
+  notice.setAttribute("role", "alert");
+  var text = document.createElement("p");
+  text.textContent =
+    "Le service est momentanément indisponible : votre saisie est conservée. Réessayez dans quelques secondes.";
+  notice.appendChild(text);
+  target.prepend(notice);
+});
