@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
+import psycopg
 from saq import Queue
 
 from app.settings import require_database_url
+
+log = logging.getLogger("aplus.queue")
 
 QUEUE_NAME = "aplus"
 _queue: Queue | None = None
@@ -26,6 +31,10 @@ RETRY_BACKOFF_MAX = 30.0
 # Longer than one SMTP exchange (aiosmtplib's 30 s timeout), so SAQ never gives up on a
 # sending that may still succeed.
 TIMEOUT = 60
+# The queue has its own connection pool, which after a database restart reconnects with a
+# backoff of several seconds: a request must not hang on it. The outbox row is the promise;
+# a job not enqueued in time is picked up by the sweep (every minute).
+ENQUEUE_TIMEOUT = 2.0
 
 
 def make_queue() -> Queue:
@@ -41,8 +50,10 @@ def set_queue(queue: Queue | None) -> None:
 async def get_queue() -> Queue:
     global _queue
     if _queue is None:
-        _queue = make_queue()
-        await _queue.connect()
+        queue = make_queue()
+        # Installed once connected: a connect cut short (timeout) leaves nothing half-made.
+        await queue.connect()
+        _queue = queue
     return _queue
 
 
@@ -50,15 +61,24 @@ async def enqueue(
     function: str, *, key: str | None = None, priority: int = NORMAL, **kwargs: Any
 ) -> None:
     """Enqueue a job with retries and capped exponential backoff (a down SMTP server loses
-    nothing). A key already queued or running is not enqueued twice (SAQ's unique key)."""
-    queue = await get_queue()
-    await queue.enqueue(
-        function,
-        key=key,
-        priority=priority,
-        retries=RETRIES,
-        retry_delay=RETRY_DELAY,
-        retry_backoff=RETRY_BACKOFF_MAX,
-        timeout=TIMEOUT,
-        **kwargs,
-    )
+    nothing). A key already queued or running is not enqueued twice (SAQ's unique key).
+
+    Gives up after ENQUEUE_TIMEOUT when the queue's database is unreachable: the caller's row
+    (an outbox e-mail) stays, and `sweep_outbox` enqueues it once the database is back."""
+    try:
+        queue = await asyncio.wait_for(get_queue(), ENQUEUE_TIMEOUT)
+        await asyncio.wait_for(
+            queue.enqueue(
+                function,
+                key=key,
+                priority=priority,
+                retries=RETRIES,
+                retry_delay=RETRY_DELAY,
+                retry_backoff=RETRY_BACKOFF_MAX,
+                timeout=TIMEOUT,
+                **kwargs,
+            ),
+            ENQUEUE_TIMEOUT,
+        )
+    except (TimeoutError, psycopg.OperationalError, OSError) as exc:
+        log.warning("%s not enqueued (%s): left to the sweep", function, type(exc).__name__)
