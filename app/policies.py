@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -321,10 +322,16 @@ class ApplicationFacts:
     status: str
     # Everyone with a participation: the creator and the invited.
     participant_ids: frozenset[UUID] = field(default_factory=frozenset)
+    # Set by the retention job: only metadata is left, for good.
+    personal_data_wiped_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status != "archived"
+
+    @property
+    def is_wiped(self) -> bool:
+        return self.personal_data_wiped_at is not None
 
 
 def is_creator(viewer: Viewer, application: ApplicationFacts) -> bool:
@@ -400,9 +407,12 @@ def can_download_file(
 
 
 def can_answer(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    """Whoever reads the content; once archived, only the creator (which reopens it)."""
-    return can_read_application(viewer, application) and (
-        application.is_open or is_creator(viewer, application)
+    """Whoever reads the content; once archived, only the creator (which reopens it), and
+    nobody once its personal data is wiped (there is no demande left to answer)."""
+    return (
+        can_read_application(viewer, application)
+        and not application.is_wiped
+        and (application.is_open or is_creator(viewer, application))
     )
 
 
@@ -449,7 +459,8 @@ def can_archive(viewer: Viewer | None, application: ApplicationFacts) -> bool:
 
 
 def can_reopen(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    return not application.is_open and _can_close(viewer, application)
+    """Archived and not wiped: a wiped demande has nothing left to work on."""
+    return not application.is_open and not application.is_wiped and _can_close(viewer, application)
 
 
 # Query scopes of demandes. Loading goes through participations (an index on the viewer), so
@@ -483,7 +494,7 @@ async def application_facts(application_id: UUID) -> ApplicationFacts | None:
     from app.tables import Application
 
     rows = await Application.raw(
-        "SELECT a.id, a.creator, a.creator_group, a.area, a.status,"
+        "SELECT a.id, a.creator, a.creator_group, a.area, a.status, a.personal_data_wiped_at,"
         " COALESCE(array_agg(p.user) FILTER (WHERE p.user IS NOT NULL), ARRAY[]::uuid[])"
         " AS participants"
         " FROM application a LEFT JOIN participation p ON p.application = a.id"
@@ -500,6 +511,7 @@ async def application_facts(application_id: UUID) -> ApplicationFacts | None:
         area=row["area"],
         status=row["status"],
         participant_ids=frozenset(row["participants"]),
+        personal_data_wiped_at=row["personal_data_wiped_at"],
     )
 
 

@@ -8,14 +8,20 @@ from zoneinfo import ZoneInfo
 
 from saq import CronJob
 
-from app.jobs import mail
+from app.jobs import mail, retention
 from app.jobs.queue import get_queue, make_queue
+from app.jobs.registry import scheduled
 from app.piccolo_conf import DB
 
 log = logging.getLogger("aplus.worker")
 
-FUNCTIONS = [mail.send_email, mail.sweep_outbox]
-CRON_JOBS = [CronJob(mail.sweep_outbox, cron=mail.SWEEP_CRON, unique=True)]
+# Each job module exports its CronJobs (schedule beside each function); list them here.
+CRON_JOBS = [
+    # Recorded like the others, so `aplus jobs list` shows its last run too.
+    CronJob(scheduled(mail.SWEEP_CRON)(mail.sweep_outbox), cron=mail.SWEEP_CRON, unique=True),
+    *retention.CRON_JOBS,
+]
+FUNCTIONS = [mail.send_email, *(job.function for job in CRON_JOBS)]
 
 
 async def startup(ctx: dict) -> None:
