@@ -24,7 +24,7 @@ STATEMENTS = [
       started_at timestamptz NOT NULL,
       finished_at timestamptz,
       outcome varchar(20) NOT NULL DEFAULT 'running',
-      counts jsonb NOT NULL DEFAULT '{}'::jsonb
+      counts jsonb NOT NULL DEFAULT jsonb_build_object()
     )
     """,
     "CREATE INDEX job_run_name_started ON job_run (name, started_at DESC)",
