@@ -177,9 +177,12 @@ def jobs_run(name: str) -> None:
 
 
 @main.command(help="Conservation des données : ce que les règles effaceraient aujourd'hui.")
-@click.option("--dry-run", is_flag=True, required=True, help="N'efface rien : affiche les nombres.")
+@click.option("--dry-run", is_flag=True, help="N'efface rien : affiche les nombres.")
 def retention(dry_run: bool) -> None:
     from app.jobs import retention as rules
+
+    if not dry_run:
+        _fail("ajoutez --dry-run. L'effacement, c'est `aplus jobs run NOM` ou le worker.")
 
     counts = _run_db(rules.dry_run)
     click.echo("Effacerait aujourd'hui (rien n'est effacé) :")

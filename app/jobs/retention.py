@@ -83,7 +83,15 @@ PURGES = [
 ]
 
 
+async def _table_exists(table: str) -> bool:
+    # SAQ creates its tables when a worker first connects, which may come after this run.
+    rows = await _Sql.raw("SELECT to_regclass({}) IS NOT NULL AS present", table)
+    return rows[0]["present"]
+
+
 async def count_expired(rule: Rule, now: datetime) -> int:
+    if not await _table_exists(rule.table):
+        return 0
     rows = await _Sql.raw(
         f"SELECT count(*) AS n FROM {rule.table} WHERE {rule.condition}", *rule.cutoffs(now)
     )
@@ -94,6 +102,8 @@ async def purge(rule: Rule) -> int:
     """Delete the rule's expired rows, BATCH per transaction; the number deleted."""
     args = rule.cutoffs(clock.now())
     total = 0
+    if not await _table_exists(rule.table):
+        return total
     while True:
         async with DB.transaction():
             rows = await _Sql.raw(
