@@ -12,12 +12,9 @@ from pathlib import Path
 
 import psycopg
 from playwright.async_api import expect
-from support.browser import assert_accessible, log_in, run_step
+from support.browser import assert_accessible, create_account, log_in, run_step
 from support.testenv import LIVE_DATABASE_URL, ROOT
 
-from app.domain.demo import demo_email
-
-AIDANT = demo_email("aidant")
 NIR = "185037511800164"
 CAF_ID = "7654329"
 SHOTS = Path(os.environ.get("APLUS_SCREENSHOTS", "/tmp/aplus-screenshots"))
@@ -50,8 +47,19 @@ async def test_an_archived_then_wiped_demande_shown_to_its_creator(open_page, li
     last_name = f"Marchetti{tag}"
     description = f"Le dossier attend une pièce déjà envoyée deux fois ({tag})."
 
+    # A fresh aidant: the demo one's login-link rate limit is spent by the other journeys.
+    email = f"aidant-{tag}@fs.fr"
+    create_account(live_server, email, "aidant", group="France Services Paris 18e")
     aidant = await open_page()
-    await log_in(aidant, live_server, AIDANT)
+    await log_in(aidant, live_server, email)
+    await aidant.wait_for_url("**/cgu**")
+    await aidant.get_by_label("Prénom").fill("Inès")
+    await aidant.get_by_label("Nom", exact=True).fill(f"Aidante{tag}")
+    await aidant.get_by_label("Qualité").fill("Conseillère numérique")
+    await aidant.get_by_label("Téléphone professionnel").fill("01 23 45 67 89")
+    await aidant.locator("label[for=champ-accepte]").click()
+    await aidant.get_by_role("button", name="Accepter et continuer").click()
+    await aidant.wait_for_url(live_server.url + "/")
     await aidant.goto("/demandes/nouvelle")
     picker = aidant.locator("#group-picker")
     await picker.locator("label", has_text="CAF de Paris").click()

@@ -76,8 +76,10 @@ async def test_two_workers_at_the_same_cron_minute_run_the_job_once(committed_ba
         await q.connect()
 
         async def after(ctx, name=name):
-            processed.append(name)
-            done.set()
+            # The shared test queue may hold other tests' leftover jobs: count only ours.
+            if ctx["job"].function == "wipe_personal_data":
+                processed.append(name)
+                done.set()
 
         workers.append(
             Worker(
