@@ -134,6 +134,22 @@ async def measure(args, env: dict, base: str, cookie: str) -> dict:
     }
 
 
+async def days_for(args) -> int:
+    """The retention (days) that leaves about `args.backlog` archived demandes past it."""
+    import asyncpg
+
+    conn = await asyncpg.connect(args.database_url)
+    try:
+        oldest = await conn.fetchval(
+            "SELECT archived_at FROM application WHERE status = 'archived'"
+            " AND personal_data_wiped_at IS NULL ORDER BY archived_at OFFSET $1 LIMIT 1",
+            args.backlog - 1,
+        )
+    finally:
+        await conn.close()
+    return max(1, (datetime.now(UTC) - oldest).days)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
@@ -141,9 +157,18 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--idle-seconds", type=int, default=20)
     parser.add_argument("--port", type=int, default=8775)
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=0,
+        help="size the backlog: PERSONAL_DATA_RETENTION_DAYS set so that about this many"
+        " archived demandes are past it (0: the configured 90 days)",
+    )
     args = parser.parse_args()
 
     env = production_env(args.database_url)
+    if args.backlog:
+        env["PERSONAL_DATA_RETENTION_DAYS"] = str(asyncio.run(days_for(args)))
     dry = subprocess.run(
         [sys.executable, "-m", "app.cli", "retention", "--dry-run"],
         env=env,
@@ -178,6 +203,7 @@ def main() -> None:
             "messages": info["answers"],
             "bench_user_scope": info["scope"],
         },
+        "personal_data_retention_days": env.get("PERSONAL_DATA_RETENTION_DAYS", "90"),
         "dry_run_before": dry.strip().splitlines(),
         "clients": args.clients,
         "load_tool": "Python httpx clients on the same machine (wrk not installed)",
