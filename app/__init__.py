@@ -1,6 +1,4 @@
 """Administration+: secure messaging between aidants and instructeurs of public bodies."""
 
-import os
-
-# Piccolo finds its engine through this module path, whichever directory the process runs from.
-os.environ.setdefault("PICCOLO_CONF", "app.piccolo_conf")
+# Importing the settings sets PICCOLO_CONF, which Piccolo reads before anything else.
+from app import settings as _settings  # noqa: F401

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -59,7 +64,9 @@ def back_to(connection: ASGIConnection) -> str:
 
 
 async def enforce_route_policy(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
-    """App-wide guard: public routes pass; others need a session and their declared rule."""
+    """App-wide guard: public routes pass; others need a session, then the route's objects
+    are loaded through their scopes (404 outside) and its rule is checked (403), each
+    refusal written to the audit log."""
     opt = handler.opt or {}
     if opt.get("public"):
         return
@@ -72,10 +79,28 @@ async def enforce_route_policy(connection: ASGIConnection, handler: BaseRouteHan
         raise LoginRequired()
     if not viewer.has_accepted_cgu and rule_name not in {"can_accept_cgu", "can_log_out"}:
         raise CguRequired()
-    if not policies.ROUTE_RULES[rule_name](viewer):
+    address = client_address(connection.scope)
+    objects = opt.get("objects") or {}
+    loaded: dict[str, Any] = {}
+    ids: dict[str, Any] = {}
+    for name, ref in objects.items():
+        value = connection.path_params.get(ref.param)
+        ids[ref.audit_key] = value
+        found = await ref.load(viewer, connection.path_params, loaded)
+        if found is None:
+            await audit.record(
+                audit.Event.NOT_FOUND_IN_SCOPE, actor_id=viewer.id, client_address=address, **ids
+            )
+            raise NotFoundException()
+        loaded[name] = found
+    connection.scope["state"]["loaded"] = loaded
+    if not policies.ROUTE_RULES[rule_name](viewer, *loaded.values()):
         await audit.record(
-            audit.Event.ACCESS_DENIED,
-            actor_id=viewer.id,
-            client_address=client_address(connection.scope),
+            audit.Event.ACCESS_DENIED, actor_id=viewer.id, client_address=address, **ids
         )
         raise PermissionDeniedException()
+
+
+def loaded(request: ASGIConnection, name: str) -> Any:
+    """An object the guard loaded for the route (see `policies.policy`)."""
+    return request.scope["state"]["loaded"][name]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import urllib.request
 
 import click
 
-from app.settings import SettingsError
+from app.settings import SettingsError, child_process_environment
 
 
 class CliError(click.ClickException):
@@ -35,6 +34,11 @@ def _database() -> str:
         return ensure_database_url()
     except SettingsError as exc:
         _fail(str(exc))
+    except ImportError:
+        _fail(
+            "PostgreSQL embarqué indisponible : définissez DATABASE_URL, ou installez les outils"
+            " de développement (scripts/setup-venv, ou pip install '.[dev]')."
+        )
     except Exception as exc:  # the embedded server could not start
         _fail(f"Impossible de démarrer PostgreSQL embarqué : {exc}")
     raise AssertionError
@@ -42,12 +46,12 @@ def _database() -> str:
 
 def _run_db(coro_factory):
     """Run an async function with the engine pointed at the right database."""
-    _database()
+    url = _database()
 
     async def main():
         from app.piccolo_conf import DB
 
-        DB.config["dsn"] = os.environ["DATABASE_URL"]
+        DB.config["dsn"] = url
         await DB.start_connection_pool(min_size=1, max_size=2)
         try:
             return await coro_factory()
@@ -69,13 +73,13 @@ def main() -> None:
 
 @main.command(help="Applique les migrations de la base de données.")
 def migrate() -> None:
-    _database()
+    url = _database()
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     async def go():
         from app.piccolo_conf import DB
 
-        DB.config["dsn"] = os.environ["DATABASE_URL"]
+        DB.config["dsn"] = url
         result = await run_forwards(app_name="all")
         if not result.success:
             _fail(f"Échec des migrations : {result.message}")
@@ -302,6 +306,42 @@ def user_create(email, first_name, last_name, roles, groups, manager, admin_area
     click.echo(f"Compte créé : {created.email}")
 
 
+@user.command(
+    "update",
+    help="Change l'adresse e-mail ou l'activation d'un compte. Seule voie pour les comptes "
+    "administrateurs et experts, et pour ceux sans groupe ni périmètre (jamais l'interface).",
+)
+@click.option("--email", required=True, help="Adresse actuelle du compte.")
+@click.option("--new-email", default=None, help="Nouvelle adresse (ferme ses sessions).")
+@click.option("--disable/--enable", "disable", default=None, help="Désactive ou réactive.")
+def user_update(email, new_email, disable) -> None:
+    from types import SimpleNamespace
+
+    from app.domain import admin
+    from app.domain.validators import ValidationError, normalize_email
+    from app.tables import User
+
+    async def go():
+        found = await User.objects().where(User.email == email.strip().lower()).first()
+        if found is None:
+            _fail(f"Aucun compte avec l'adresse {email!r}")
+        values = {name: getattr(found, name) for name in admin.USER_FIELDS}
+        try:
+            values["email"] = normalize_email(new_email) if new_email else found.email
+        except ValidationError as exc:
+            _fail(str(exc))
+        values["disabled"] = (found.disabled_at is not None) if disable is None else disable
+        # No viewer: the audit events carry no actor, as for `aplus user scope`.
+        errors = await admin.save_user(SimpleNamespace(id=None), found, values)
+        if errors:
+            _fail(" ".join(errors.values()))
+        return values
+
+    values = _run_db(go)
+    state = "désactivé" if values["disabled"] else "actif"
+    click.echo(f"Compte {values['email']} enregistré ({state}).")
+
+
 SCOPE_ROLES = {"territoire": "area_manager", "observateur": "observer"}
 
 
@@ -345,6 +385,22 @@ def user_scope(email, role, organisation, area) -> None:
     click.echo("Périmètre ajouté." if granted else "Ce compte a déjà ce périmètre.")
 
 
+@main.group(help="Statistiques.")
+def statistics() -> None:
+    pass
+
+
+@statistics.command("refresh", help="Recalcule l'agrégat des statistiques maintenant.")
+@click.option("--full", is_flag=True, help="Toutes les demandes, pas seulement les modifiées.")
+def statistics_refresh(full: bool) -> None:
+    from app.domain import statistics as stats
+
+    report = _run_db(lambda: stats.refresh(full=full))
+    click.echo(
+        f"{report.demandes} demandes recalculées, {report.months} mois, {report.seconds:.1f} s."
+    )
+
+
 @main.command(help="Lance tout le produit en local : base, migrations, démo, web, worker, e-mails.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
@@ -353,12 +409,17 @@ def run(host: str, port: int, no_demo: bool) -> None:
     from app.settings import get_settings
 
     settings = get_settings()
-    env = dict(os.environ)
+    env = child_process_environment()
     env["DATABASE_URL"] = _database()
     catcher = None
     if not settings.smtp_url:
-        from app.devmail import start_catcher
-
+        try:
+            from app.devmail import start_catcher
+        except ImportError:
+            _fail(
+                "Récepteur d'e-mails de développement indisponible : définissez SMTP_URL, ou"
+                " installez les outils de développement (pip install '.[dev]')."
+            )
         catcher = start_catcher(settings.dev_mail_dir)
         env["SMTP_URL"] = f"smtp://127.0.0.1:{catcher.port}"
     base_url = env.setdefault(

@@ -46,3 +46,27 @@ def size(value: int) -> str:
     if value < 1024 * 1024:
         return f"{max(1, round(value / 1024))} Ko"
     return f"{value / (1024 * 1024):.1f} Mo".replace(".", ",")
+
+
+def percent(value: float | None) -> str:
+    """0.4 → "40 %" (French spacing); no data → "–"."""
+    if value is None:
+        return "–"
+    return f"{round(value * 100)}\u00a0%"
+
+
+def business_days(value: float | None) -> str:
+    """3.1 → "3,1 j. ouvrés"; no data → "–"."""
+    if value is None:
+        return "–"
+    return f"{value:.1f}".replace(".", ",") + "\u00a0j.\u00a0ouvrés"
+
+
+MONTHS_FR = (
+    "janv.", "févr.", "mars", "avr.", "mai", "juin",
+    "juil.", "août", "sept.", "oct.", "nov.", "déc.",
+)  # fmt: skip
+
+
+def month_fr(value: date) -> str:
+    return f"{MONTHS_FR[value.month - 1]} {value.year}"

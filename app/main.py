@@ -16,7 +16,7 @@ from app.auth import enforce_route_policy, session_middleware
 from app.errors import EXCEPTION_HANDLERS
 from app.jobs import queue
 from app.piccolo_conf import DB
-from app.routes import admin, applications, auth, dev, groups, inbox, pages
+from app.routes import admin, applications, auth, dev, groups, inbox, pages, statistics
 from app.security import security_headers
 from app.settings import get_settings
 from app.templating import template_config
@@ -58,6 +58,7 @@ def create_app(*, with_pool: bool = True) -> Litestar:
         admin.router,
         applications.router,
         inbox.router,
+        statistics.router,
     ]
     if settings.dev_pages_enabled:
         route_handlers.append(dev.router)

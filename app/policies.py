@@ -9,6 +9,8 @@ from `docs/authorization.md`.
 
 from __future__ import annotations
 
+import inspect
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,11 +116,23 @@ def can_use_admin_screens(viewer: Viewer | None) -> bool:
     return is_authenticated(viewer) and viewer.is_admin
 
 
-def policy(rule: Rule) -> dict[str, Any]:
-    """Route `opt` declaring the rule the route enforces on the viewer."""
-    if rule.__name__ not in ROUTE_RULES:
+def policy(rule: Rule, **objects: Any) -> dict[str, Any]:
+    """Route `opt` declaring the rule the route enforces, and the objects it is about.
+
+    `policy(can_edit_member_row, group=GroupById(), member=MemberOf())`: the app guard loads
+    each object through its scope, in order (404 + audit outside it), then calls
+    `rule(viewer, group, member)` (403 + audit when it answers no); the handler reads the
+    loaded objects with `app.auth.loaded(request, name)`.
+    """
+    if ROUTE_RULES.get(rule.__name__) is not rule:
         raise ValueError(f"{rule.__name__} is not a route rule of app.policies")
-    return {"policy": rule.__name__}
+    arity = len(inspect.signature(rule).parameters)
+    if arity != 1 + len(objects):
+        raise ValueError(f"{rule.__name__} takes {arity - 1} object(s), {len(objects)} declared")
+    opt: dict[str, Any] = {"policy": rule.__name__}
+    if objects:
+        opt["objects"] = objects
+    return opt
 
 
 def public() -> dict[str, Any]:
@@ -128,10 +142,12 @@ def public() -> dict[str, Any]:
 
 def all_rule_names() -> list[str]:
     """Every named rule of this module, for the documentation test."""
+    helpers = ("governs_account", "administers_account", "member_exit", "editable_member_fields")
     return sorted(
         name
         for name, value in globals().items()
-        if callable(value) and (name.startswith("can_") or name == "is_authenticated")
+        if callable(value)
+        and (name.startswith("can_") or name in ("is_authenticated", "is_last_manager", *helpers))
     )
 
 
@@ -168,6 +184,7 @@ def can_list_my_groups(viewer: Viewer | None) -> bool:
     return is_authenticated(viewer)
 
 
+@route_rule
 def can_see_group_members(viewer: Viewer | None, group: Any) -> bool:
     """Members, area managers and observers in scope, admins of its départements."""
     return is_authenticated(viewer) and (
@@ -178,6 +195,7 @@ def can_see_group_members(viewer: Viewer | None, group: Any) -> bool:
     )
 
 
+@route_rule
 def can_add_member(viewer: Viewer | None, group: Any) -> bool:
     """Any member adds an existing account; observers only read."""
     return is_authenticated(viewer) and (
@@ -188,10 +206,11 @@ def can_add_member(viewer: Viewer | None, group: Any) -> bool:
 
 
 def can_deactivate_member(viewer: Viewer | None, group: Any) -> bool:
-    """Deactivating and reactivating a colleague: same people as adding one."""
+    """Who may take people out of the group at all; `member_exit` says what, per person."""
     return can_add_member(viewer, group)
 
 
+@route_rule
 def can_create_accounts(viewer: Viewer | None, group: Any) -> bool:
     """Responsables of the group, area managers in scope, admins of its départements."""
     return is_authenticated(viewer) and (
@@ -202,10 +221,11 @@ def can_create_accounts(viewer: Viewer | None, group: Any) -> bool:
 
 
 def can_edit_member(viewer: Viewer | None, group: Any) -> bool:
-    """Editing a member's row (name, qualité, roles): the group's responsables and above."""
+    """Who may open members' rows for editing; `editable_member_fields` says which fields."""
     return can_create_accounts(viewer, group)
 
 
+@route_rule
 def can_edit_group_texts(viewer: Viewer | None, group: Any) -> bool:
     """Name, descriptions and BAL: the group's responsables and above."""
     return can_create_accounts(viewer, group)
@@ -216,25 +236,30 @@ def can_export_group_users(viewer: Viewer | None, group: Any) -> bool:
     return can_see_group_members(viewer, group)
 
 
+@route_rule
 def can_edit_group_structure(viewer: Viewer | None, group: Any) -> bool:
     """Organisation, départements, network, deletion: admins of the group's départements."""
     return is_authenticated(viewer) and administers_area_of(viewer, group)
 
 
 def can_create_group_in(viewer: Viewer | None, areas: Any) -> bool:
-    """An admin creates groups only within their own départements."""
+    """An admin creates groups (screen or import) only within their own départements."""
     areas = set(areas or [])
     return (
         is_authenticated(viewer) and viewer.is_admin and bool(areas) and areas <= viewer.admin_areas
     )
 
 
-def can_edit_user(viewer: Viewer | None, user_areas: Any) -> bool:
-    """Admins edit users of groups in their départements (or users in no group yet)."""
-    if not (is_authenticated(viewer) and viewer.is_admin):
-        return False
-    areas = set(user_areas or [])
-    return not areas or bool(viewer.admin_areas & areas)
+def can_set_group_areas(viewer: Viewer | None, group: Any, areas: Any) -> bool:
+    """An admin keeps others' départements on a shared group, never adds them, and the group
+    stays within at least one of theirs."""
+    areas = set(areas or [])
+    added = areas - set(group.areas or [])
+    return (
+        can_edit_group_structure(viewer, group)
+        and added <= viewer.admin_areas
+        and bool(areas & viewer.admin_areas)
+    )
 
 
 @route_rule
@@ -247,6 +272,211 @@ def can_manage_users(viewer: Viewer | None) -> bool:
 def can_read_events(viewer: Viewer | None) -> bool:
     """The audit events log (ids only; admins see events of their départements' people)."""
     return can_use_admin_screens(viewer)
+
+
+# --- accounts: who governs whom (issue 9, docs/decisions/2026-12-01-account-governance.md) --
+# An account's identity (name, e-mail), roles and activation belong to whoever governs ALL
+# its groups, never to any one of them. A group governs the accounts created in it; adding an
+# existing account by its e-mail only hosts it (`MembershipFacts.governs` is False), so it
+# gives no power over it. Accounts with a scope or the admin/expert flag are never governed
+# from a group screen; admin and expert accounts are changed with the CLI only.
+
+
+@dataclass(frozen=True)
+class GroupFacts:
+    id: UUID
+    organisation: str | None = None
+    areas: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MembershipFacts:
+    group: GroupFacts
+    is_manager: bool = False
+    # The group governs the account (created in it, or put there by an admin governing it).
+    governs: bool = True
+    # The account is the group's only active responsable.
+    sole_manager: bool = False
+
+
+@dataclass(frozen=True)
+class AccountFacts:
+    """What the account rules need to know about the account acted upon."""
+
+    id: UUID
+    is_admin: bool = False
+    is_expert: bool = False
+    is_disabled: bool = False
+    memberships: tuple[MembershipFacts, ...] = ()
+    # The départements of the account's scopes; None for a scope on every département.
+    scope_areas: tuple[str | None, ...] = ()
+    # Logged in, created or joined a demande, or answered (only loaded for the admin page).
+    has_been_used: bool = True
+
+    @property
+    def is_staff(self) -> bool:
+        """Admins, experts, area managers and observers: not a group's to govern."""
+        return self.is_admin or self.is_expert or bool(self.scope_areas)
+
+    def membership_in(self, group_id: UUID) -> MembershipFacts | None:
+        return next((m for m in self.memberships if m.group.id == group_id), None)
+
+    @property
+    def areas(self) -> frozenset[str] | None:
+        """The account's départements (groups' and scopes'); None when a scope covers all."""
+        if any(area is None for area in self.scope_areas):
+            return None
+        found = {area for m in self.memberships for area in m.group.areas}
+        return frozenset(found | set(self.scope_areas))
+
+    @property
+    def is_anchored(self) -> bool:
+        """Something governs it: a group it was created in, or a scope an admin granted."""
+        return any(m.governs for m in self.memberships) or bool(self.scope_areas)
+
+
+def administers_account(viewer: Viewer | None, account: AccountFacts) -> bool:
+    """The admin rule: every département of the account is the admin's; never an admin or
+    expert account (CLI only), never an account that nothing anchors (CLI only)."""
+    if not (is_authenticated(viewer) and viewer.is_admin) or account.id == viewer.id:
+        return False
+    if account.is_admin or account.is_expert or not account.is_anchored:
+        return False
+    areas = account.areas
+    return bool(areas) and areas <= viewer.admin_areas
+
+
+def _acts_for_group(viewer: Viewer, group: Any, *, as_responsable: bool) -> bool:
+    # Admins are left out on purpose: their power over accounts is `administers_account`,
+    # by départements, not by overlapping one group.
+    if manages_area_of(viewer, group):
+        return True
+    return manages_group(viewer, group.id) if as_responsable else is_member_of(viewer, group.id)
+
+
+def governs_account(viewer: Viewer | None, account: AccountFacts, *, as_responsable: bool) -> bool:
+    """The viewer governs the account: as its admin, or from the group side when they act for
+    every group of the account (as member, or as responsable), at least one of those governs
+    it, and it is nobody's staff account."""
+    if not is_authenticated(viewer) or account.id == viewer.id:
+        return False
+    if administers_account(viewer, account):
+        return True
+    if account.is_staff or not any(m.governs for m in account.memberships):
+        return False
+    return all(
+        _acts_for_group(viewer, m.group, as_responsable=as_responsable) for m in account.memberships
+    )
+
+
+def can_disable_account(viewer: Viewer | None, account: AccountFacts) -> bool:
+    """Disable or reactivate the account (everywhere): whoever governs it, members included."""
+    return governs_account(viewer, account, as_responsable=False)
+
+
+def can_edit_account(viewer: Viewer | None, account: AccountFacts) -> bool:
+    """Name, qualité, phone, instructeur, compte partagé: whoever governs it as responsable."""
+    return governs_account(viewer, account, as_responsable=True)
+
+
+@route_rule
+def can_edit_user(viewer: Viewer | None, account: AccountFacts) -> bool:
+    """The admin user page (e-mail, roles, activation, groups, scopes): `administers_account`."""
+    return administers_account(viewer, account)
+
+
+@route_rule
+def can_delete_user(viewer: Viewer | None, account: AccountFacts) -> bool:
+    """Deleting an account that never served; a used one is disabled instead."""
+    return can_edit_user(viewer, account) and not account.has_been_used
+
+
+def _group_id(group: Any) -> UUID:
+    return group["id"] if isinstance(group, dict) else group.id
+
+
+@route_rule
+def can_remove_user_from_group(viewer: Viewer | None, account: AccountFacts, group: Any) -> bool:
+    """Admin page: a group of an account they administer, as long as something still
+    governs the account afterwards (else it would be nobody's: disable it instead)."""
+    gid = _group_id(group)
+    if not can_edit_user(viewer, account) or account.membership_in(gid) is None:
+        return False
+    return bool(account.scope_areas) or any(
+        m.governs for m in account.memberships if m.group.id != gid
+    )
+
+
+def is_last_manager(account: AccountFacts, group_id: UUID) -> bool:
+    """The group's only active responsable: never removed, disabled or stripped of the role."""
+    membership = account.membership_in(group_id)
+    return membership is not None and membership.sole_manager
+
+
+def member_exit(viewer: Viewer | None, group: Any, account: AccountFacts) -> str | None:
+    """What "Désactiver / Retirer du groupe" does on a group screen: "disable" (the account,
+    everywhere), "remove" (from this group only) or None (no button, POST refused)."""
+    membership = account.membership_in(group.id)
+    if membership is None or not can_deactivate_member(viewer, group) or account.id == viewer.id:
+        return None
+    if len(account.memberships) == 1 and can_disable_account(viewer, account):
+        return "disable"
+    if account.is_staff or not membership.governs:
+        return "remove"
+    # Leaving its last governing group would make the account nobody's.
+    others = [m for m in account.memberships if m is not membership]
+    return "remove" if any(m.governs for m in others) else None
+
+
+@route_rule
+def can_exit_member(viewer: Viewer | None, group: Any, account: AccountFacts) -> bool:
+    return member_exit(viewer, group, account) is not None
+
+
+@route_rule
+def can_reactivate_member(viewer: Viewer | None, group: Any, account: AccountFacts) -> bool:
+    """A disabled member comes back through a group of theirs, by whoever may disable them."""
+    return (
+        can_see_group_members(viewer, group)
+        and account.membership_in(group.id) is not None
+        and can_disable_account(viewer, account)
+    )
+
+
+ACCOUNT_FIELDS = frozenset(
+    {"first_name", "last_name", "qualite", "phone", "is_instructor", "is_collective"}
+)
+MEMBER_ROW_FIELDS = ACCOUNT_FIELDS | {"is_manager"}
+
+
+def editable_member_fields(
+    viewer: Viewer | None, group: Any, account: AccountFacts
+) -> frozenset[str]:
+    """Fields of a member's row the viewer may change: "is_manager" (this group's role) for
+    the group's responsables; the account's fields too when they govern the account. Never
+    one's own row (one's identity is on the profile page, one's roles are others' to give),
+    never an admin or expert account."""
+    if not can_edit_member(viewer, group) or account.id == viewer.id:
+        return frozenset()
+    if account.membership_in(group.id) is None or account.is_admin or account.is_expert:
+        # Admin and expert accounts change with the CLI only, down to their group roles.
+        return frozenset()
+    if can_edit_account(viewer, account):
+        return MEMBER_ROW_FIELDS
+    return frozenset({"is_manager"})
+
+
+@route_rule
+def can_see_member(viewer: Viewer | None, group: Any, account: AccountFacts) -> bool:
+    return can_see_group_members(viewer, group) and account.membership_in(group.id) is not None
+
+
+@route_rule
+def can_edit_member_row(viewer: Viewer | None, group: Any, account: AccountFacts) -> bool:
+    return bool(editable_member_fields(viewer, group, account))
+
+
+# --- query scopes of groups and accounts ---------------------------------------------------
 
 
 def visible_groups(viewer: Viewer, *, with_admin_areas: bool = True) -> Any:
@@ -293,16 +523,163 @@ def administered_groups(viewer: Viewer) -> Any:
     return WhereRaw('"app_group"."areas" && {}::varchar[]', sorted(viewer.admin_areas))
 
 
-def administered_users_sql(viewer: Viewer) -> tuple[str, list[Any]]:
-    """SQL condition on `u` (app_user): users `can_edit_user` lets this admin edit."""
+# The accounts with a group or a scope in some départements: the candidates, found from the
+# groups' side (an index on membership.group), so the work grows with the admin's accounts.
+_PEOPLE_OF_AREAS_SQL = """"app_user"."id" IN (
+  SELECT m."user" FROM membership m
+  WHERE m."group" = ANY(ARRAY(SELECT g.id FROM app_group g WHERE g.areas && {}::varchar[]))
+  UNION SELECT s."user" FROM manager_scope s WHERE s.area = ANY({}::varchar[]))"""
+
+# `administers_account` as SQL on "app_user", for lists; a test checks both agree.
+_ADMINISTERED_USERS_SQL = (
+    _PEOPLE_OF_AREAS_SQL
+    + """
+AND NOT "app_user"."is_admin" AND NOT "app_user"."is_expert" AND "app_user"."id" <> {}
+AND (EXISTS (SELECT 1 FROM membership m WHERE m."user" = "app_user"."id" AND m.governs_account)
+  OR EXISTS (SELECT 1 FROM manager_scope s WHERE s."user" = "app_user"."id"))
+AND NOT EXISTS (SELECT 1 FROM membership m JOIN app_group g ON g.id = m."group"
+  WHERE m."user" = "app_user"."id" AND NOT g.areas <@ {}::varchar[])
+AND NOT EXISTS (SELECT 1 FROM manager_scope s WHERE s."user" = "app_user"."id"
+  AND (s.area IS NULL OR NOT s.area = ANY({}::varchar[])))
+"""
+)
+
+
+def administered_users(viewer: Viewer) -> Any:
+    """Where-clause on User: the accounts `administers_account` lets this admin change."""
+    from piccolo.columns.combination import WhereRaw
+
+    if not (is_authenticated(viewer) and viewer.is_admin and viewer.admin_areas):
+        return WhereRaw("FALSE")
+    areas = sorted(viewer.admin_areas)
+    return WhereRaw(_ADMINISTERED_USERS_SQL, areas, areas, viewer.id, areas, areas)
+
+
+def people_of_admin_areas(viewer: Viewer) -> Any:
+    """Where-clause on User: accounts with a group or a scope in the admin's départements
+    (whose events the admin reads; reading is wider than changing)."""
+    from piccolo.columns.combination import WhereRaw
+
     if not (viewer.is_admin and viewer.admin_areas):
-        return "FALSE", []
-    return (
-        "(NOT EXISTS (SELECT 1 FROM membership sm WHERE sm.user = u.id)"
-        " OR EXISTS (SELECT 1 FROM membership sm JOIN app_group sg ON sg.id = sm.group"
-        " WHERE sm.user = u.id AND sg.areas && {}::varchar[]))",
-        [sorted(viewer.admin_areas)],
-    )
+        return WhereRaw("FALSE")
+    areas = sorted(viewer.admin_areas)
+    return WhereRaw(_PEOPLE_OF_AREAS_SQL, areas, areas)
+
+
+_ACCOUNT_FACTS_SQL = """
+SELECT u.id, u.is_admin, u.is_expert, u.disabled_at IS NOT NULL AS is_disabled,
+  COALESCE((SELECT json_agg(json_build_object(
+      'group', g.id, 'organisation', g.organisation, 'areas', g.areas,
+      'is_manager', m.is_manager, 'governs', m.governs_account,
+      'sole_manager', m.is_manager AND u.disabled_at IS NULL AND NOT EXISTS (
+        SELECT 1 FROM membership o JOIN app_user ou ON ou.id = o."user"
+        WHERE o."group" = m."group" AND o.is_manager AND o."user" <> u.id
+        AND ou.disabled_at IS NULL)))
+    FROM membership m JOIN app_group g ON g.id = m."group" WHERE m."user" = u.id), '[]')
+    AS memberships,
+  ARRAY(SELECT s.area FROM manager_scope s WHERE s."user" = u.id) AS scope_areas,
+  {used} AS has_been_used
+FROM app_user u WHERE u.id = ANY({{}}::uuid[])
+"""
+_USED_SQL = """(u.first_login_at IS NOT NULL OR u.last_seen_at IS NOT NULL
+  OR EXISTS (SELECT 1 FROM application a WHERE a.creator = u.id)
+  OR EXISTS (SELECT 1 FROM participation p WHERE p."user" = u.id)
+  OR EXISTS (SELECT 1 FROM answer r WHERE r.author = u.id))"""
+
+
+async def account_facts(
+    user_ids: list[UUID], *, with_usage: bool = False
+) -> dict[UUID, AccountFacts]:
+    """The facts of several accounts, in one query."""
+    from app.tables import User
+
+    if not user_ids:
+        return {}
+    sql = _ACCOUNT_FACTS_SQL.format(used=_USED_SQL if with_usage else "TRUE")
+    rows = await User.raw(sql, list(user_ids))
+    facts = {}
+    for row in rows:
+        raw = row["memberships"]
+        memberships = json.loads(raw) if isinstance(raw, str) else raw
+        facts[row["id"]] = AccountFacts(
+            id=row["id"],
+            is_admin=row["is_admin"],
+            is_expert=row["is_expert"],
+            is_disabled=row["is_disabled"],
+            memberships=tuple(
+                MembershipFacts(
+                    group=GroupFacts(UUID(m["group"]), m["organisation"], tuple(m["areas"] or ())),
+                    is_manager=m["is_manager"],
+                    governs=m["governs"],
+                    sole_manager=m["sole_manager"],
+                )
+                for m in memberships
+            ),
+            scope_areas=tuple(row["scope_areas"]),
+            has_been_used=row["has_been_used"],
+        )
+    return facts
+
+
+# --- objects a route declares (loaded by the app guard through a scope) -----------------------
+
+
+@dataclass(frozen=True)
+class GroupById:
+    """A group through `visible_groups` (the group pages)."""
+
+    param: str = "group_id"
+    audit_key = "group_id"
+
+    async def load(self, viewer: Viewer, params: dict, loaded: dict) -> Any:
+        from app.tables import Group
+
+        where = (Group.id == params[self.param]) & visible_groups(viewer)
+        return await Group.objects().where(where).first()
+
+
+@dataclass(frozen=True)
+class AdministeredGroupById:
+    """A group through `administered_groups` (the admin screens)."""
+
+    param: str = "group_id"
+    audit_key = "group_id"
+
+    async def load(self, viewer: Viewer, params: dict, loaded: dict) -> Any:
+        from app.tables import Group
+
+        where = (Group.id == params[self.param]) & administered_groups(viewer)
+        return await Group.objects().where(where).first()
+
+
+@dataclass(frozen=True)
+class MemberOf:
+    """An account through its membership of the group loaded before it (`group`)."""
+
+    param: str = "user_id"
+    group: str = "group"
+    audit_key = "user_id"
+
+    async def load(self, viewer: Viewer, params: dict, loaded: dict) -> AccountFacts | None:
+        account = (await account_facts([params[self.param]])).get(params[self.param])
+        if account is None or account.membership_in(loaded[self.group].id) is None:
+            return None
+        return account
+
+
+@dataclass(frozen=True)
+class AdministeredAccountById:
+    """An account the admin administers (`administers_account`, as `administered_users`)."""
+
+    param: str = "user_id"
+    # Whether it ever served (`can_delete_user`): costly, for the routes that show or delete.
+    with_usage: bool = False
+    audit_key = "user_id"
+
+    async def load(self, viewer: Viewer, params: dict, loaded: dict) -> AccountFacts | None:
+        user_id = params[self.param]
+        account = (await account_facts([user_id], with_usage=self.with_usage)).get(user_id)
+        return account if account is not None and administers_account(viewer, account) else None
 
 
 # --- demandes ---------------------------------------------------------------------------
@@ -357,7 +734,12 @@ def administers_area(viewer: Viewer, area: str) -> bool:
 
 
 def can_read_application(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    """Content (usager, description, thread, files list): creator and invited people."""
+    """Content (usager, description, thread, files list): creator and invited people.
+
+    Mirrored for each participation by SQL `aplus_reads_content` into
+    `participation.reads_content` (migration aplus_2026_12_01t23_21_00_000000), which the
+    inbox reads: change both together.
+    """
     if not is_authenticated(viewer):
         return False
     if is_creator(viewer, application):
@@ -380,11 +762,17 @@ def can_read_application_anonymised(viewer: Viewer | None, application: Applicat
 
 
 def can_read_private_answers(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    """The "réservé aux instructeurs" discussion: invited instructeurs and experts."""
+    """The "réservé aux instructeurs" discussion: invited instructeurs and experts.
+
+    A fact of this demande, never of the roles alone: a creator who is also instructeur does
+    not read it. Mirrored for each participation by SQL `aplus_reads_private` into
+    `participation.reads_private` (migration aplus_2026_12_01t23_21_00_000000), which the
+    inbox's search, message and unread counts read: change both together.
+    """
     return (
         can_read_application(viewer, application)
         and is_invited_on(viewer, application)
-        and sees_private_answers(viewer)
+        and (viewer.is_instructor or viewer.is_expert)
     )
 
 
@@ -406,6 +794,7 @@ def can_download_file(
     return not (viewer.is_expert or viewer.is_admin)
 
 
+@route_rule
 def can_answer(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """Whoever reads the content; once archived, only the creator (which reopens it), and
     nobody once its personal data is wiped (there is no demande left to answer)."""
@@ -435,6 +824,7 @@ def can_add_usager_fields(viewer: Viewer | None, application: ApplicationFacts) 
     return can_answer(viewer, application) and is_creator(viewer, application)
 
 
+@route_rule
 def can_invite(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """Anyone who reads an open demande may bring colleagues or groups in."""
     return can_read_application(viewer, application) and application.is_open
@@ -453,14 +843,22 @@ def _can_close(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     return is_on_creator_side(viewer, application) or administers_area(viewer, application.area)
 
 
+@route_rule
 def can_archive(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """The creator, colleagues of the creator's group who were invited, and admins."""
     return application.is_open and _can_close(viewer, application)
 
 
+@route_rule
 def can_reopen(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """Archived and not wiped: a wiped demande has nothing left to work on."""
     return not application.is_open and not application.is_wiped and _can_close(viewer, application)
+
+
+@route_rule
+def can_ask_to_reopen(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """`can_reopen` before the wipe test: the reopen route then explains a wiped demande."""
+    return not application.is_open and _can_close(viewer, application)
 
 
 # Query scopes of demandes. Loading goes through participations (an index on the viewer), so
@@ -515,6 +913,27 @@ async def application_facts(application_id: UUID) -> ApplicationFacts | None:
     )
 
 
+@route_rule
+def can_open_application(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """The demande page: its content, or its anonymised view for admins of its département."""
+    return can_read_application(viewer, application) or can_read_application_anonymised(
+        viewer, application
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationById:
+    """A demande through its participations (`can_open_application`), like
+    `load_application_for`."""
+
+    param: str = "application_id"
+    audit_key = "application_id"
+
+    async def load(self, viewer: Viewer, params: dict, loaded: dict) -> ApplicationFacts | None:
+        facts = await application_facts(params[self.param])
+        return facts if facts is not None and can_open_application(viewer, facts) else None
+
+
 async def load_application_for(
     viewer: Viewer, application_id: UUID, *, client_address: str = ""
 ) -> ApplicationFacts:
@@ -527,9 +946,7 @@ async def load_application_for(
     from app.domain import audit
 
     facts = await application_facts(application_id)
-    if facts is None or not (
-        can_read_application(viewer, facts) or can_read_application_anonymised(viewer, facts)
-    ):
+    if facts is None or not can_open_application(viewer, facts):
         await audit.record(
             audit.Event.NOT_FOUND_IN_SCOPE,
             actor_id=viewer.id,
@@ -540,18 +957,79 @@ async def load_application_for(
     return facts
 
 
-# --- inbox ---
-
-
-def sees_private_answers(viewer: Viewer) -> bool:
-    """The role part of `can_read_private_answers`, for lists (inbox, search) whose query
-    scope already holds the invitation: instructeurs and experts, never aidants (spec §3)."""
-    return viewer.is_instructor or viewer.is_expert
-
-
 # --- scopes of area managers and observers (issue 6) ---
 
 
 def can_grant_scope(viewer: Viewer, area: str | None) -> bool:
     """Admins grant or remove scopes on their own départements; "all" is for the CLI."""
     return viewer.is_admin and area is not None and area in viewer.admin_areas
+
+
+# --- statistics (issue 13) ---
+# A scope of statistics is a union of terms; a demande is in a term when it matches every
+# part the term sets: its département among `areas`, `organisation` among the organisations
+# of its groups (creator's group and addressed groups), `group` among those groups.
+# Filters chosen on the page are intersected with these terms (app/domain/statistics.py),
+# so they narrow the scope and never widen it.
+
+
+@dataclass(frozen=True)
+class StatisticsTerm:
+    areas: frozenset[str] | None = None
+    organisation: str | None = None
+    group: UUID | None = None
+    network: str | None = None
+
+
+NATIONAL_STATISTICS = (StatisticsTerm(),)
+
+
+def statistics_scope(viewer: Viewer) -> tuple[StatisticsTerm, ...]:
+    """The demandes whose figures the viewer may see: own groups (every member, responsables
+    included), area manager and observer scopes, the admin's départements."""
+    terms: list[StatisticsTerm] = []
+    for org, area in sorted(
+        viewer.area_manager_scopes | viewer.observer_scopes, key=lambda s: (s[0] or "", s[1] or "")
+    ):
+        if org is None and area is None:
+            return NATIONAL_STATISTICS
+        terms.append(StatisticsTerm(areas=frozenset([area]) if area else None, organisation=org))
+    if viewer.is_admin and viewer.admin_areas:
+        terms.append(StatisticsTerm(areas=frozenset(viewer.admin_areas)))
+    terms.extend(StatisticsTerm(group=g) for g in sorted(viewer.group_ids))
+    return tuple(terms)
+
+
+@route_rule
+def can_see_statistics(viewer: Viewer | None) -> bool:
+    """Members of a group, area managers, observers and admins of départements."""
+    return is_authenticated(viewer) and bool(statistics_scope(viewer))
+
+
+@route_rule
+def can_see_deployment(viewer: Viewer | None) -> bool:
+    """The deployment view (instructeurs per organisation and département): admins, observers."""
+    return is_authenticated(viewer) and (
+        (viewer.is_admin and bool(viewer.admin_areas)) or viewer.is_observer
+    )
+
+
+@route_rule
+def can_refresh_statistics(viewer: Viewer | None) -> bool:
+    """Asking for a recomputation now (besides the schedule): admins."""
+    return can_use_admin_screens(viewer)
+
+
+def deployment_scope(viewer: Viewer) -> tuple[StatisticsTerm, ...]:
+    """Organisation × département units the deployment view covers (no group terms)."""
+    return tuple(t for t in statistics_scope(viewer) if t.group is None)
+
+
+def landing_path(viewer: Viewer) -> str:
+    """Where a login without `suivant` lands: observers and area managers on their
+    statistics, admins on the admin home, everyone else on their inbox."""
+    if (viewer.is_observer or viewer.is_area_manager) and can_see_statistics(viewer):
+        return "/statistiques"
+    if can_use_admin_screens(viewer):
+        return "/admin"
+    return "/demandes"

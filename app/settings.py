@@ -10,6 +10,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+# Piccolo finds its engine through this variable, whichever directory the process runs from.
+os.environ.setdefault("PICCOLO_CONF", "app.piccolo_conf")
+
+
+def child_process_environment() -> dict[str, str]:
+    """The environment `aplus run` hands to the web and worker processes it starts."""
+    return dict(os.environ)
+
 
 class SettingsError(RuntimeError):
     """Raised at startup when the configuration cannot work."""

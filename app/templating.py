@@ -13,7 +13,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
-from app import policies
+from app import formatting, policies
 from app.settings import get_settings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -46,6 +46,9 @@ class Fields(dict):
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["display_name"] = display_name
+    env.filters["pourcent"] = formatting.percent
+    env.filters["jours_ouvres"] = formatting.business_days
+    env.filters["mois"] = formatting.month_fr
     env.globals["settings"] = get_settings()
     env.globals["policies"] = policies
     env.trim_blocks = True

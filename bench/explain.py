@@ -1,6 +1,7 @@
 """EXPLAIN (ANALYZE, BUFFERS) of the inbox's queries, exactly as the app builds them.
 
     python bench/explain.py --database-url postgresql://postgres@127.0.0.1:5432/aplus_bench_1m
+        [--email bench.aidant@volume.aplus.localhost]
 
 Runs `app.domain.inbox.load_page` for the bench instructeur, captures every statement
 Piccolo sends, and prints each one's plan (Markdown, for bench/RESULTS.md).
@@ -24,10 +25,11 @@ SCENARIOS = [
     ("search a first name alone", {"query": "elodie"}),
     ("search usager full name (narrow)", {"query": "elodie dupont"}),
     ("search common word", {"query": "attestation"}),
+    ("search a word only in private answers", {"query": "contentieux"}),
 ]
 
 
-async def main(dsn: str) -> None:
+async def main(dsn: str, email: str) -> None:
     os.environ.setdefault("APLUS_VAR_DIR", "/tmp/aplus-bench-var")
     os.environ["DATABASE_URL"] = dsn
     import asyncpg
@@ -47,7 +49,7 @@ async def main(dsn: str) -> None:
         return await original(engine, querystring, in_pool=in_pool)
 
     PostgresEngine.run_querystring = capture
-    user = await User.select().where(User.email == "bench.instructeur@volume.aplus.localhost")
+    user = await User.select().where(User.email == email)
     viewer = await sessions.build_viewer(user[0])
     conn = await asyncpg.connect(dsn)
     try:
@@ -75,4 +77,7 @@ async def main(dsn: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--database-url", required=True)
-    asyncio.run(main(parser.parse_args().database_url))
+    # The bench aidant (bench.aidant@volume.aplus.localhost) shows the creator's side.
+    parser.add_argument("--email", default="bench.instructeur@volume.aplus.localhost")
+    args = parser.parse_args()
+    asyncio.run(main(args.database_url, args.email))

@@ -242,3 +242,38 @@ def test_jobs_and_retention_commands(fresh_database):
     assert "Tâche inconnue" in unknown.stderr and "Traceback" not in unknown.stderr
     bare = aplus("retention", database_url=fresh_database)
     assert bare.returncode == 1 and "--dry-run" in bare.stderr
+
+
+def test_user_update_changes_an_expert_account_the_ui_never_changes(fresh_database):
+    created = aplus(
+        "user",
+        "create",
+        "--email",
+        "expert@exemple.gouv.fr",
+        "--role",
+        "expert",
+        database_url=fresh_database,
+    )
+    assert created.returncode == 0, created.stderr
+    args = ("user", "update", "--email", "expert@exemple.gouv.fr")
+    moved = aplus(*args, "--new-email", "Expert2@Exemple.gouv.fr", database_url=fresh_database)
+    assert moved.returncode == 0, moved.stderr
+    disabled = aplus(
+        "user",
+        "update",
+        "--email",
+        "expert2@exemple.gouv.fr",
+        "--disable",
+        database_url=fresh_database,
+    )
+    assert disabled.returncode == 0 and "désactivé" in disabled.stdout
+    bad = aplus(*args, "--new-email", "pas une adresse", database_url=fresh_database)
+    assert bad.returncode != 0 and "Traceback" not in bad.stderr
+    with psycopg.connect(fresh_database) as conn:
+        row = conn.execute(
+            "SELECT is_expert, disabled_at IS NOT NULL, cgu_version FROM app_user"
+            " WHERE email = 'expert2@exemple.gouv.fr'"
+        ).fetchone()
+        codes = {r[0] for r in conn.execute("SELECT code FROM audit_event").fetchall()}
+    assert row == (True, True, None)
+    assert {"user_email_changed", "user_disabled"} <= codes

@@ -22,16 +22,24 @@ from app.domain.users import add_member, create_group, create_user
 from app.domain.validators import ValidationError, normalize_email
 from app.emails import PARIS as PARIS_TZ
 from app.piccolo_conf import DB
-from app.policies import Viewer, administered_groups, administered_users_sql, can_grant_scope
+from app.policies import (
+    GroupFacts,
+    Viewer,
+    administered_groups,
+    administered_users,
+    can_add_member,
+    can_create_group_in,
+    can_grant_scope,
+    can_set_group_areas,
+    people_of_admin_areas,
+)
 from app.tables import (
-    Answer,
     Application,
     ApplicationGroup,
     AuditEvent,
     Group,
     ManagerScope,
     Membership,
-    Participation,
     User,
 )
 
@@ -104,14 +112,19 @@ def clean_group(
     if error:
         errors["areas"] = error
     else:
-        # An admin may keep départements of others on a shared group, never add them.
-        added = set(areas) - set(current.areas if current else [])
-        outside = sorted(added - viewer.admin_areas)
-        if outside:
+        allowed = (
+            can_set_group_areas(viewer, current, areas)
+            if current
+            else can_create_group_in(viewer, areas)
+        )
+        outside = sorted(set(areas) - set(current.areas if current else []) - viewer.admin_areas)
+        if allowed:
+            pass
+        elif outside:
             errors["areas"] = (
                 "Vous n'administrez pas ce(s) département(s) : " + ", ".join(outside) + "."
             )
-        elif not set(areas) & viewer.admin_areas:
+        else:
             errors["areas"] = "Le groupe doit rester dans au moins un de vos départements."
     if len(values["network"]) > 100:
         errors["network"] = "Le réseau ne doit pas dépasser 100 caractères."
@@ -169,34 +182,36 @@ async def delete_group(viewer: Viewer, group: Group, *, client_address: str = ""
 
 
 async def list_users(viewer: Viewer, q: str = "", page: int = 1) -> tuple[list[dict], bool]:
-    """A page of users this admin may edit; (rows, has_next)."""
-    condition, args = administered_users_sql(viewer)
-    sql = (
-        "SELECT u.id, u.email, u.first_name, u.last_name, u.is_helper, u.is_instructor,"
-        " u.is_admin, u.is_expert, u.disabled_at, u.last_seen_at FROM app_user u WHERE " + condition
-    )
+    """A page of the accounts this admin administers; (rows, has_next)."""
+    query = User.select(
+        User.id,
+        User.email,
+        User.first_name,
+        User.last_name,
+        User.is_helper,
+        User.is_instructor,
+        User.disabled_at,
+        User.last_seen_at,
+    ).where(administered_users(viewer))
     if q:
-        sql += " AND (u.email ILIKE {} OR u.first_name ILIKE {} OR u.last_name ILIKE {})"
-        args += [f"%{q}%"] * 3
-    sql += " ORDER BY u.email LIMIT {} OFFSET {}"
-    args += [PAGE_SIZE + 1, (page - 1) * PAGE_SIZE]
-    rows = await User.raw(sql, *args)
+        pattern = f"%{q}%"
+        query = query.where(
+            User.email.ilike(pattern)
+            | User.first_name.ilike(pattern)
+            | User.last_name.ilike(pattern)
+        )
+    rows = await query.order_by(User.email).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
-async def load_user(viewer: Viewer, user_id: UUID) -> User | None:
-    condition, args = administered_users_sql(viewer)
-    rows = await User.raw(
-        f"SELECT u.id FROM app_user u WHERE u.id = {{}} AND {condition}", user_id, *args
-    )
-    if not rows:
-        return None
+async def get_user(user_id: UUID) -> User:
+    """An account the route guard already loaded through `AdministeredAccountById`."""
     return await User.objects().get(User.id == user_id)
 
 
 async def user_memberships(user_id: UUID) -> list[dict[str, Any]]:
     return await Membership.raw(
-        "SELECT m.id, m.is_manager, g.id AS group_id, g.name, g.areas FROM membership m"
+        "SELECT m.id, m.is_manager, g.id AS group_id, g.name FROM membership m"
         " JOIN app_group g ON g.id = m.group WHERE m.user = {} ORDER BY g.name",
         user_id,
     )
@@ -285,33 +300,26 @@ async def save_user(
     return errors
 
 
-async def never_used(user: User) -> bool:
-    """No login, no demande, no participation, no answer: safe to delete."""
-    if user.first_login_at or user.last_seen_at:
-        return False
-    if await Application.exists().where(Application.creator == user.id):
-        return False
-    if await Participation.exists().where(Participation.user == user.id):
-        return False
-    return not await Answer.exists().where(Answer.author == user.id)
-
-
-async def delete_user(viewer: Viewer, user: User, *, client_address: str = "") -> str | None:
-    if user.is_admin or user.is_expert:
-        return "Les comptes administrateurs et experts se gèrent en ligne de commande."
-    if not await never_used(user):
-        return "Ce compte a déjà servi : désactivez-le plutôt que de le supprimer."
+async def delete_user(viewer: Viewer, user: User, *, client_address: str = "") -> None:
+    """`policies.can_delete_user` (checked by the route guard): never used, not admin/expert."""
     await User.delete().where(User.id == user.id)
     await audit.record(
         audit.Event.USER_DELETED, actor_id=viewer.id, user_id=user.id, client_address=client_address
     )
-    return None
 
 
 async def add_user_to_group(
-    viewer: Viewer, user: User, group: Group, *, manager: bool, client_address: str = ""
+    viewer: Viewer,
+    user: User,
+    group: Group,
+    *,
+    manager: bool,
+    governs: bool = True,
+    client_address: str = "",
 ) -> None:
-    await add_member(group.id, user.id, manager=manager)
+    """`governs`: from the user page the admin governs the account, and so does the group;
+    pre-registration adds existing accounts by e-mail, hosted only."""
+    await add_member(group.id, user.id, manager=manager, governs=governs)
     if user.is_instructor:
         await applications.grant_open_applications_to_new_instructor(
             group.id, user.id, invited_by=viewer.id
@@ -525,29 +533,32 @@ def parse_event_filters(params: dict[str, str]) -> EventFilters:
 
 async def list_events(viewer: Viewer, filters: EventFilters) -> tuple[list[dict], bool]:
     """Events about people or groups of the admin's départements, newest first."""
-    condition, args = administered_users_sql(viewer)
-    scoped_users = f"SELECT u.id FROM app_user u WHERE {condition}"
-    sql = (
-        "SELECT e.* FROM audit_event e WHERE (e.actor_id IN (" + scoped_users + ")"
-        " OR e.target_user_id IN (" + scoped_users + ")"
-        " OR e.target_group_id IN (SELECT g.id FROM app_group g WHERE g.areas && {}::varchar[]))"
+    people = User.select(User.id).where(people_of_admin_areas(viewer))
+    groups = Group.select(Group.id).where(administered_groups(viewer))
+    query = AuditEvent.select().where(
+        AuditEvent.actor_id.is_in(people)
+        | AuditEvent.target_user_id.is_in(people)
+        | AuditEvent.target_group_id.is_in(groups)
     )
-    params: list[Any] = [*args, *args, sorted(viewer.admin_areas)]
     if filters.user_id:
-        sql += " AND (e.actor_id = {} OR e.target_user_id = {})"
-        params += [filters.user_id, filters.user_id]
+        query = query.where(
+            (AuditEvent.actor_id == filters.user_id)
+            | (AuditEvent.target_user_id == filters.user_id)
+        )
     if filters.code:
-        sql += " AND e.code = {}"
-        params.append(filters.code)
+        query = query.where(AuditEvent.code == filters.code)
     if filters.start:
-        sql += " AND e.created_at >= {}"
-        params.append(datetime.combine(filters.start, time(), PARIS_TZ))
+        query = query.where(
+            AuditEvent.created_at >= datetime.combine(filters.start, time(), PARIS_TZ)
+        )
     if filters.end:
-        sql += " AND e.created_at < {}"
-        params.append(datetime.combine(filters.end + timedelta(days=1), time(), PARIS_TZ))
-    sql += " ORDER BY e.created_at DESC, e.id DESC LIMIT {} OFFSET {}"
-    params += [PAGE_SIZE + 1, (filters.page - 1) * PAGE_SIZE]
-    rows = await AuditEvent.raw(sql, *params)
+        end = datetime.combine(filters.end + timedelta(days=1), time(), PARIS_TZ)
+        query = query.where(AuditEvent.created_at < end)
+    rows = (
+        await query.order_by(AuditEvent.created_at, AuditEvent.id, ascending=False)
+        .limit(PAGE_SIZE + 1)
+        .offset((filters.page - 1) * PAGE_SIZE)
+    )
     return rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
 
 
@@ -630,7 +641,12 @@ async def apply_preregistration(
             elif line.status == "existing":
                 user = await User.objects().get(User.email == line.email)
                 await add_user_to_group(
-                    viewer, user, group, manager=False, client_address=client_address
+                    viewer,
+                    user,
+                    group,
+                    manager=False,
+                    governs=False,
+                    client_address=client_address,
                 )
                 added += 1
     return created, added
@@ -703,7 +719,7 @@ async def review_import(viewer: Viewer, text: str) -> tuple[list[ImportLine], st
         values["areas"] = areas
         if error:
             line.errors.append(error)
-        elif not set(areas) <= viewer.admin_areas:
+        elif not can_create_group_in(viewer, areas):
             line.errors.append(
                 "Département(s) hors de vos départements : "
                 + ", ".join(sorted(set(areas) - viewer.admin_areas))
@@ -750,7 +766,8 @@ async def review_import(viewer: Viewer, text: str) -> tuple[list[ImportLine], st
     for line in lines:
         key = (line.values.get("groupe"), line.values.get("organisme"))
         group = existing_groups.get(key)
-        if group is not None and not set(group["areas"]) & viewer.admin_areas:
+        facts = group and GroupFacts(group["id"], group["organisation"], tuple(group["areas"]))
+        if facts and not can_add_member(viewer, facts):
             line.errors.append("Ce groupe existe hors de vos départements.")
         line.group_action = "existing" if group else "create"
         if line.values.get("email") and not line.errors:
@@ -812,7 +829,13 @@ async def apply_import(
                 )
                 await emails.welcome(user.email, v["groupe"])
                 counts["users"] += 1
-            await add_member(group_id, user.id, manager=_yes(v.get("responsable", "")))
+            # An account that existed before the import is hosted, not governed, by the group.
+            await add_member(
+                group_id,
+                user.id,
+                manager=_yes(v.get("responsable", "")),
+                governs=line.user_action == "create",
+            )
             counts["memberships"] += 1
         await audit.record(
             audit.Event.IMPORT_APPLIED, actor_id=viewer.id, client_address=client_address

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from app import clock
-from app.domain import applications, users
+from app.domain import applications, statistics, users
 from app.settings import get_settings
 from app.tables import Application, Group, ManagerScope, Membership, User
 
@@ -99,6 +99,8 @@ async def seed_demo() -> None:
         if local == "observateur":
             await ManagerScope(user=user.id, role="observer", organisation=None, area=None).save()
     await _seed_applications()
+    # The demo's statistics pages show figures at once, not after the first scheduled refresh.
+    await statistics.refresh()
 
 
 async def _seed_applications() -> None:

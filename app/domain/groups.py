@@ -13,7 +13,7 @@ from app.domain.reference import HELPER_ORGANISATIONS
 from app.domain.users import DomainError, add_member, create_user
 from app.domain.validators import ValidationError, normalize_email, normalize_french_phone
 from app.piccolo_conf import DB
-from app.policies import Viewer, visible_groups
+from app.policies import AccountFacts, Viewer, is_last_manager, visible_groups
 from app.tables import (
     Application,
     Group,
@@ -37,11 +37,6 @@ MEMBER_FLAGS = ("is_instructor", "is_manager", "is_collective")
 
 
 # --- loading through the scope --------------------------------------------------------------
-
-
-async def load_visible_group(viewer: Viewer, group_id: UUID) -> Group | None:
-    """The group if the viewer may see it, else None (the route answers 404)."""
-    return await Group.objects().where((Group.id == group_id) & visible_groups(viewer)).first()
 
 
 async def my_groups(viewer: Viewer) -> list[Group]:
@@ -120,17 +115,6 @@ async def grant_group_open_applications(
 # --- membership actions ---------------------------------------------------------------------
 
 
-async def _is_last_manager(group_id: UUID, user_id: UUID) -> bool:
-    """The user is a responsable of the group and no other active responsable remains."""
-    rows = await Membership.raw(
-        "SELECT m.user FROM membership m JOIN app_user u ON u.id = m.user"
-        " WHERE m.group = {} AND m.is_manager AND u.disabled_at IS NULL",
-        group_id,
-    )
-    managers = {r["user"] for r in rows}
-    return managers == {user_id}
-
-
 def _last_manager_message(group: Group) -> str:
     return (
         f"Impossible : cette personne est le dernier responsable du groupe « {group.name} ». "
@@ -161,7 +145,8 @@ async def add_existing_member(
         if count:
             return user, count
     async with DB.transaction():
-        await add_member(group.id, user.id)
+        # Hosted, not governed: adding someone gives no power over their account.
+        await add_member(group.id, user.id, governs=False)
         if user.is_instructor:
             await grant_group_open_applications(group.id, user.id, invited_by=actor_id)
         await audit.record(
@@ -175,44 +160,32 @@ async def add_existing_member(
 
 
 async def deactivate_member(
-    group: Group, user_id: UUID, *, actor_id: UUID, client_address: str = ""
+    group: Group, account: AccountFacts, way_out: str, *, actor_id: UUID, client_address: str = ""
 ) -> str:
-    """Remove from this group when they have others, else disable the account."""
-    membership = (
-        await Membership.objects()
-        .where((Membership.group == group.id) & (Membership.user == user_id))
-        .first()
-    )
-    if membership is None:
-        raise DomainError("Cette personne ne fait pas partie du groupe.")
-    if user_id == actor_id:
-        raise DomainError("Vous ne pouvez pas vous désactiver vous-même.")
-    user = await User.objects().get(User.id == user_id)
-    if membership.is_manager and await _is_last_manager(group.id, user_id):
+    """`way_out` from `policies.member_exit`: "remove" from this group, or "disable" the
+    account."""
+    if is_last_manager(account, group.id):
         raise DomainError(_last_manager_message(group))
-    groups_count = await Membership.count().where(Membership.user == user_id)
-    if groups_count > 1:
-        await membership.remove()
+    if way_out == "remove":
+        await Membership.delete().where(
+            (Membership.group == group.id) & (Membership.user == account.id)
+        )
         await audit.record(
             audit.Event.MEMBER_REMOVED,
             actor_id=actor_id,
-            user_id=user_id,
+            user_id=account.id,
             group_id=group.id,
             client_address=client_address,
         )
         return "removed"
-    if user.is_admin or user.is_expert:
-        raise DomainError(
-            "Ce compte appartient à l'équipe Administration+ : il ne peut pas être désactivé ici."
-        )
-    if user.disabled_at is not None:
+    if account.is_disabled:
         raise DomainError("Ce compte est déjà désactivé.")
-    await User.update({User.disabled_at: clock.now()}).where(User.id == user_id)
-    await sessions.revoke_all_sessions(user_id)
+    await User.update({User.disabled_at: clock.now()}).where(User.id == account.id)
+    await sessions.revoke_all_sessions(account.id)
     await audit.record(
         audit.Event.USER_DISABLED,
         actor_id=actor_id,
-        user_id=user_id,
+        user_id=account.id,
         group_id=group.id,
         client_address=client_address,
         changed_fields=["disabled_at"],
@@ -221,21 +194,16 @@ async def deactivate_member(
 
 
 async def reactivate_member(
-    group: Group, user_id: UUID, *, actor_id: UUID, client_address: str = ""
+    group: Group, account: AccountFacts, *, actor_id: UUID, client_address: str = ""
 ) -> None:
     """Reactivate a disabled account that is still in this group."""
-    if not await Membership.exists().where(
-        (Membership.group == group.id) & (Membership.user == user_id)
-    ):
-        raise DomainError("Cette personne ne fait pas partie du groupe.")
-    user = await User.objects().get(User.id == user_id)
-    if user.disabled_at is None:
+    if not account.is_disabled:
         raise DomainError("Ce compte est déjà actif.")
-    await User.update({User.disabled_at: None}).where(User.id == user_id)
+    await User.update({User.disabled_at: None}).where(User.id == account.id)
     await audit.record(
         audit.Event.USER_REACTIVATED,
         actor_id=actor_id,
-        user_id=user_id,
+        user_id=account.id,
         group_id=group.id,
         client_address=client_address,
         changed_fields=["disabled_at"],
@@ -285,28 +253,29 @@ def clean_member_fields(data: dict[str, Any], *, prefix: str = "") -> tuple[dict
 
 async def update_member(
     group: Group,
-    user_id: UUID,
+    account: AccountFacts,
     data: dict[str, Any],
     *,
+    fields: frozenset[str],
     actor_id: UUID,
     client_address: str = "",
 ) -> MemberForm:
-    """Save a member's row; refuses errors, asks to confirm a new instructeur's access."""
+    """Save the `fields` of a member's row (`policies.editable_member_fields`); the others
+    keep their value. Refuses errors, asks to confirm a new instructeur's access."""
+    user_id = account.id
     values, errors = clean_member_fields(data)
-    form = MemberForm(values=values, errors=errors)
-    membership = (
-        await Membership.objects()
-        .where((Membership.group == group.id) & (Membership.user == user_id))
-        .first()
-    )
-    if membership is None:
-        raise DomainError("Cette personne ne fait pas partie du groupe.")
     user = await User.objects().get(User.id == user_id)
-    if (
-        membership.is_manager
-        and not values["is_manager"]
-        and await _is_last_manager(group.id, user_id)
-    ):
+    membership = account.membership_in(group.id)
+    current = {
+        name: getattr(user, name)
+        for name in (*MEMBER_TEXT_FIELDS, "is_instructor", "is_collective")
+    }
+    current["is_manager"] = membership.is_manager
+    for name in set(values) - fields:
+        values[name] = current[name]
+        errors.pop(name, None)
+    form = MemberForm(values=values, errors=errors)
+    if membership.is_manager and not values["is_manager"] and is_last_manager(account, group.id):
         form.errors["is_manager"] = _last_manager_message(group)
     if form.errors:
         return form
@@ -336,7 +305,7 @@ async def update_member(
         if membership.is_manager != values["is_manager"]:
             changed.append("is_manager")
             await Membership.update({Membership.is_manager: values["is_manager"]}).where(
-                Membership.id == membership.id
+                (Membership.group == group.id) & (Membership.user == user_id)
             )
         if granting:
             await grant_group_open_applications(group.id, user_id, invited_by=actor_id)

@@ -5,6 +5,11 @@ or are invited on), which carry copies of the demande's status, sort key, latene
 (kept by triggers, see docs/decisions/2026-11-22-inbox-denormalisation.md). A tab is a few
 ranges of the index `participation_inbox`, so a page costs the same at 10 k or 1 M demandes.
 Tab rules are written once, as `Slice`s: the list query and the counts both derive from them.
+
+What the viewer reads on each demande comes from the same rows: `reads_content` and
+`reads_private` mirror `policies.can_read_application` and `policies.can_read_private_answers`
+(docs/decisions/2026-12-01-private-answers-per-demande.md), so rows, search and message
+counts show exactly what the thread shows, demande by demande, whatever the viewer's roles.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from uuid import UUID
 from app import clock
 from app.domain import business_days
 from app.domain.applications import REAL_ANSWER_KINDS, STATUS_LABELS
-from app.policies import Viewer, sees_private_answers
+from app.policies import Viewer
 from app.tables import Application, Group
 
 PAGE_SIZE = 25
@@ -211,27 +216,36 @@ def scope_key(viewer: Viewer) -> str:
     return f"'#{viewer.id.hex}'"
 
 
-def _match_sql(viewer: Viewer, alias: str, terms: list[str], scoped: bool) -> tuple[str, tuple]:
-    """The full-text condition; aidants' searches never look at `search_private`.
+def _query_sql(viewer: Viewer, terms: list[str], scoped: bool) -> tuple[str, tuple]:
+    """The tsquery of a search.
 
     `scoped` adds the viewer's key to the query, so the GIN index itself keeps only the
     demandes of their scope (see docs/decisions/2026-11-22-inbox-search-scope.md).
     """
-    query = "(to_tsquery('french', {}) && {}::tsquery)" if scoped else "to_tsquery('french', {})"
-    args = (tsquery(terms), scope_key(viewer)) if scoped else (tsquery(terms),)
-    if sees_private_answers(viewer):
-        return (
-            f"({alias}.search_public @@ {query} OR {alias}.search_private @@ {query})",
-            args * 2,
-        )
-    return f"{alias}.search_public @@ {query}", args
+    if scoped:
+        return "(to_tsquery('french', {}) && {}::tsquery)", (tsquery(terms), scope_key(viewer))
+    return "to_tsquery('french', {})", (tsquery(terms),)
+
+
+def _visible_match_sql(viewer: Viewer, terms: list[str]) -> tuple[str, tuple]:
+    """The full-text condition on demande `s` for participation `p` (the scope walk):
+    `search_private` only where this participation reads the private answers."""
+    query, args = _query_sql(viewer, terms, scoped=False)
+    return (
+        f"(s.search_public @@ {query} OR (p.reads_private AND s.search_private @@ {query}))",
+        args * 2,
+    )
 
 
 async def _search_is_narrow(viewer: Viewer, terms: list[str]) -> bool:
     """Ask the planner how many demandes of the scope match (tsvector statistics are good)."""
-    match, args = _match_sql(viewer, "s", terms, scoped=True)
+    query, args = _query_sql(viewer, terms, scoped=True)
+    # Both vectors: an upper bound of what this viewer may match, close enough to pick a plan.
     rows = await Application.raw(
-        f"EXPLAIN (FORMAT JSON) SELECT s.id FROM application s WHERE {match}", *args
+        "EXPLAIN (FORMAT JSON) SELECT s.id FROM application s"
+        f" WHERE s.search_public @@ {query} OR s.search_private @@ {query}",
+        *args,
+        *args,
     )
     plan = rows[0]["QUERY PLAN"]
     plan = json.loads(plan) if isinstance(plan, str) else plan
@@ -241,7 +255,8 @@ async def _search_is_narrow(viewer: Viewer, terms: list[str]) -> bool:
 def _filters(
     viewer: Viewer, group_ids: list[UUID], terms: list[str], narrow: bool = True
 ) -> _Filters:
-    sql = 'p."user" = {}'
+    # Mirror of can_read_application: an expert's archived demandes leave their inbox.
+    sql = 'p."user" = {} AND p.reads_content'
     args: list = [viewer.id]
     if group_ids:
         sql += " AND p.app_groups && {}::uuid[]"
@@ -249,11 +264,23 @@ def _filters(
     if not terms:
         return _Filters(sql, tuple(args))
     if narrow:
-        match, match_args = _match_sql(viewer, "s", terms, scoped=True)
-        cte = f"matches AS MATERIALIZED (SELECT s.id FROM application s WHERE {match})"
-        sql += " AND p.application IN (SELECT id FROM matches)"
-        return _Filters(sql, tuple(args), cte, match_args)
-    match, match_args = _match_sql(viewer, "s", terms, scoped=False)
+        # The demandes of the scope matching either vector, tagged with the vector. The plain
+        # `IN` keeps the planner driving from these few matches into the viewer's
+        # participations; a private match then counts only where that participation reads
+        # private answers (a per-row condition inside the join would walk their whole range).
+        query, query_args = _query_sql(viewer, terms, scoped=True)
+        cte = (
+            "matches AS MATERIALIZED ("
+            f"SELECT s.id, true AS in_public FROM application s WHERE s.search_public @@ {query}"
+            " UNION ALL"
+            f" SELECT s.id, false FROM application s WHERE s.search_private @@ {query})"
+        )
+        sql += (
+            " AND p.application IN (SELECT id FROM matches)"
+            " AND (p.reads_private OR p.application IN (SELECT id FROM matches WHERE in_public))"
+        )
+        return _Filters(sql, tuple(args), cte, query_args * 2)
+    match, match_args = _visible_match_sql(viewer, terms)
     sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
     return _Filters(sql, (*args, *match_args))
 
@@ -269,7 +296,9 @@ def _slice_sql(
 ) -> tuple[str, list]:
     sql = (
         "SELECT p.application, p.app_updated_at, p.last_seen_at, p.app_late_at, p.is_creator,"
-        " p.app_status FROM participation p WHERE " + filters.sql + " AND p.app_status = {}"
+        " p.app_status, p.reads_private FROM participation p WHERE "
+        + filters.sql
+        + " AND p.app_status = {}"
     )
     args = [*filters.args, sl.status]
     if sl.unseen is True:
@@ -303,7 +332,6 @@ async def _list_rows(
         parts.append(sql)
         args.extend(slice_args)
     order = "ASC" if backwards else "DESC"
-    visible = "" if sees_private_answers(viewer) else " AND t.visibility = 'public'"
     with_matches = filters.cte + ", " if filters.cte else ""
     args = [*filters.cte_args, *args]
     sql = (
@@ -317,8 +345,8 @@ async def _list_rows(
         " CROSS JOIN LATERAL (SELECT count(*) AS messages, count(*) FILTER ("
         "   WHERE t.author <> {} AND t.created_at > coalesce(page.last_seen_at, '-infinity'))"
         "   AS unread FROM answer t WHERE t.application = a.id AND t.kind = ANY({})"
-        + visible
-        + ") c"
+        # The thread's rule, read from this participation (policies.can_read_answer).
+        "   AND (t.visibility = 'public' OR page.reads_private)) c"
         f" ORDER BY page.app_updated_at {order}, page.application {order}"
     )
     args.extend([viewer.id, sorted(REAL_ANSWER_KINDS)])

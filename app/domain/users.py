@@ -62,18 +62,31 @@ async def create_user(
     return user
 
 
-async def add_member(group_id: UUID, user_id: UUID, *, manager: bool = False) -> None:
-    """Put a user in a group (idempotent; upgrades to responsable if asked)."""
+async def add_member(
+    group_id: UUID, user_id: UUID, *, manager: bool = False, governs: bool = True
+) -> None:
+    """Put a user in a group (idempotent; upgrades to responsable if asked).
+
+    `governs=False` for an existing account added by its e-mail: the group hosts the person
+    but does not govern the account (see `policies.governs_account`)."""
     existing = (
         await Membership.objects()
         .where((Membership.group == group_id) & (Membership.user == user_id))
         .first()
     )
     if existing is None:
-        await Membership(group=group_id, user=user_id, is_manager=manager).save()
-    elif manager and not existing.is_manager:
-        existing.is_manager = True
-        await existing.save([Membership.is_manager])
+        await Membership(
+            group=group_id, user=user_id, is_manager=manager, governs_account=governs
+        ).save()
+    else:
+        # Upgrades only: responsable if asked, governing if an admin governing it adds it.
+        changes = {}
+        if manager and not existing.is_manager:
+            changes[Membership.is_manager] = True
+        if governs and not existing.governs_account:
+            changes[Membership.governs_account] = True
+        if changes:
+            await Membership.update(changes).where(Membership.id == existing.id)
 
 
 async def create_group(

@@ -432,6 +432,11 @@ def _make_demande(
                 updated_at,
                 late_at,
                 group_ids,
+                # What aplus_reads_content / aplus_reads_private give for these accounts
+                # (creators are aidants, the invited are instructeurs, nobody is an expert);
+                # the volume test compares with the SQL functions.
+                True,
+                not is_creator,
             )
         )
     for author, kind, visibility, body, processed, at in thread:
@@ -475,6 +480,8 @@ PARTICIPATION_COLUMNS = [
     "app_updated_at",
     "app_late_at",
     "app_groups",
+    "reads_content",
+    "reads_private",
 ]
 ANSWER_COLUMNS = [
     "id",

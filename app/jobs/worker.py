@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from saq import CronJob
 
 from app.jobs import mail, retention
+from app.jobs import statistics as statistics_jobs
 from app.jobs.queue import get_queue, make_queue
 from app.jobs.registry import scheduled
 from app.piccolo_conf import DB
@@ -20,8 +21,9 @@ CRON_JOBS = [
     # Recorded like the others, so `aplus jobs list` shows its last run too.
     CronJob(scheduled(mail.SWEEP_CRON)(mail.sweep_outbox), cron=mail.SWEEP_CRON, unique=True),
     *retention.CRON_JOBS,
+    *statistics_jobs.CRON_JOBS,
 ]
-FUNCTIONS = [mail.send_email, *(job.function for job in CRON_JOBS)]
+FUNCTIONS = [mail.send_email, *statistics_jobs.FUNCTIONS, *(job.function for job in CRON_JOBS)]
 
 
 async def startup(ctx: dict) -> None:

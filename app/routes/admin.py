@@ -10,13 +10,32 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
+from app.auth import loaded
 from app.domain import admin, audit, reference
-from app.policies import Viewer, can_manage_users, can_read_events, policy
+from app.policies import (
+    AccountFacts,
+    AdministeredAccountById,
+    AdministeredGroupById,
+    Viewer,
+    can_delete_user,
+    can_edit_group_structure,
+    can_edit_user,
+    can_manage_users,
+    can_read_events,
+    can_remove_user_from_group,
+    policy,
+)
 from app.security import client_address
 from app.tables import Group
 from app.templating import redirect, render
 
 MANAGE = policy(can_manage_users)
+GROUP = AdministeredGroupById()
+ACCOUNT = AdministeredAccountById()
+STRUCTURE = policy(can_edit_group_structure, group=GROUP)
+EDIT_USER = policy(can_edit_user, account=ACCOUNT)
+# Routes that show the user page (with its "delete" button when it never served).
+USER_PAGE = policy(can_edit_user, account=AdministeredAccountById(with_usage=True))
 
 
 def _viewer(request: Request) -> Viewer:
@@ -102,18 +121,18 @@ async def group_create(request: Request) -> Response:
     return redirect(f"/admin/groupes/{group.id}", "Le groupe a été créé.")
 
 
-@get("/admin/groupes/{group_id:uuid}", opt=MANAGE)
+@get("/admin/groupes/{group_id:uuid}", opt=STRUCTURE)
 async def group_edit(request: Request, group_id: FromPath[UUID]) -> Template:
-    group = await _group(request, group_id)
+    group = loaded(request, "group")
     values = {name: getattr(group, name) or "" for name in admin.GROUP_FIELDS}
     values["areas_text"] = ", ".join(group.areas)
     return _group_form(request, group, values, {})
 
 
-@post("/admin/groupes/{group_id:uuid}", opt=MANAGE)
+@post("/admin/groupes/{group_id:uuid}", opt=STRUCTURE)
 async def group_update(request: Request, group_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
-    group = await _group(request, group_id)
+    group = loaded(request, "group")
     values, errors = admin.clean_group(viewer, await _form(request), current=group)
     if errors:
         return _group_form(request, group, values, errors, status_code=422)
@@ -121,9 +140,9 @@ async def group_update(request: Request, group_id: FromPath[UUID]) -> Response:
     return redirect(f"/admin/groupes/{group.id}", "Le groupe a été enregistré.")
 
 
-@post("/admin/groupes/{group_id:uuid}/suppression", opt=MANAGE)
+@post("/admin/groupes/{group_id:uuid}/suppression", opt=STRUCTURE)
 async def group_delete(request: Request, group_id: FromPath[UUID]) -> Response:
-    group = await _group(request, group_id)
+    group = loaded(request, "group")
     refusal = await admin.delete_group(
         _viewer(request), group, client_address=client_address(request.scope)
     )
@@ -147,16 +166,16 @@ async def users_list(request: Request) -> Template:
     )
 
 
-async def _user(request: Request, user_id: UUID):
-    user = await admin.load_user(_viewer(request), user_id)
-    if user is None:
-        raise await _not_found(request, user_id=user_id)
-    return user
+async def _user(request: Request):
+    """The account the guard loaded (`AdministeredAccountById`): its row and its facts."""
+    facts: AccountFacts = loaded(request, "account")
+    return await admin.get_user(facts.id), facts
 
 
 async def _user_form(
     request: Request,
     user,
+    facts: AccountFacts,
     values: dict,
     errors: dict,
     status_code: int = 200,
@@ -171,11 +190,11 @@ async def _user_form(
         {
             "title": f"Utilisateur {user.email}",
             "account": user,
+            "facts": facts,
             "values": values,
             "errors": errors,
             "memberships": await admin.user_memberships(user.id),
             "groups": await admin.list_groups(viewer),
-            "deletable": await admin.never_used(user) and not (user.is_admin or user.is_expert),
             "scopes": await admin.user_scopes(user.id),
             "scope_choices": {
                 "role": list(admin.SCOPE_ROLES.items()),
@@ -197,31 +216,31 @@ def _user_values(user) -> dict[str, Any]:
     return values
 
 
-@get("/admin/utilisateurs/{user_id:uuid}", opt=MANAGE)
+@get("/admin/utilisateurs/{user_id:uuid}", opt=USER_PAGE)
 async def user_edit(request: Request, user_id: FromPath[UUID]) -> Template:
-    user = await _user(request, user_id)
-    return await _user_form(request, user, _user_values(user), {})
+    user, facts = await _user(request)
+    return await _user_form(request, user, facts, _user_values(user), {})
 
 
-@post("/admin/utilisateurs/{user_id:uuid}", opt=MANAGE)
+@post("/admin/utilisateurs/{user_id:uuid}", opt=USER_PAGE)
 async def user_update(request: Request, user_id: FromPath[UUID]) -> Response:
-    user = await _user(request, user_id)
+    user, facts = await _user(request)
     values, errors = admin.clean_user(await _form(request))
     if not errors:
         errors = await admin.save_user(
             _viewer(request), user, values, client_address=client_address(request.scope)
         )
     if errors:
-        return await _user_form(request, user, values, errors, status_code=422)
+        return await _user_form(request, user, facts, values, errors, status_code=422)
     message = "L'utilisateur a été enregistré."
     if values["email"] != user.email:
         message += " Ses sessions ont été fermées et il devra accepter à nouveau les CGU."
     return redirect(f"/admin/utilisateurs/{user.id}", message)
 
 
-@post("/admin/utilisateurs/{user_id:uuid}/groupes", opt=MANAGE)
+@post("/admin/utilisateurs/{user_id:uuid}/groupes", opt=EDIT_USER)
 async def user_add_group(request: Request, user_id: FromPath[UUID]) -> Response:
-    user = await _user(request, user_id)
+    user, _ = await _user(request)
     data = await _form(request)
     try:
         group_id = UUID(data.get("group", ""))
@@ -238,22 +257,25 @@ async def user_add_group(request: Request, user_id: FromPath[UUID]) -> Response:
     return redirect(f"/admin/utilisateurs/{user.id}", f"Ajouté(e) au groupe « {group.name} ».")
 
 
-@post("/admin/utilisateurs/{user_id:uuid}/groupes/{group_id:uuid}/retrait", opt=MANAGE)
+@post(
+    "/admin/utilisateurs/{user_id:uuid}/groupes/{group_id:uuid}/retrait",
+    opt=policy(can_remove_user_from_group, account=ACCOUNT, group=GROUP),
+)
 async def user_remove_group(
     request: Request, user_id: FromPath[UUID], group_id: FromPath[UUID]
 ) -> Response:
-    user = await _user(request, user_id)
-    group = await _group(request, group_id)
+    user, _ = await _user(request)
+    group = loaded(request, "group")
     await admin.remove_user_from_group(
         _viewer(request), user, group, client_address=client_address(request.scope)
     )
     return redirect(f"/admin/utilisateurs/{user.id}", f"Retiré(e) du groupe « {group.name} ».")
 
 
-@post("/admin/utilisateurs/{user_id:uuid}/perimetres", opt=MANAGE)
+@post("/admin/utilisateurs/{user_id:uuid}/perimetres", opt=USER_PAGE)
 async def user_add_scope(request: Request, user_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
-    user = await _user(request, user_id)
+    user, facts = await _user(request)
     values, errors = admin.clean_scope(viewer, await _form(request))
     if not errors:
         refusal = await admin.add_scope(
@@ -263,16 +285,23 @@ async def user_add_scope(request: Request, user_id: FromPath[UUID]) -> Response:
             errors["role"] = refusal
     if errors:
         return await _user_form(
-            request, user, _user_values(user), {}, 422, scope_values=values, scope_errors=errors
+            request,
+            user,
+            facts,
+            _user_values(user),
+            {},
+            422,
+            scope_values=values,
+            scope_errors=errors,
         )
     return redirect(f"/admin/utilisateurs/{user.id}#perimetres", "Le périmètre a été ajouté.")
 
 
-@post("/admin/utilisateurs/{user_id:uuid}/perimetres/{scope_id:uuid}/retrait", opt=MANAGE)
+@post("/admin/utilisateurs/{user_id:uuid}/perimetres/{scope_id:uuid}/retrait", opt=EDIT_USER)
 async def user_remove_scope(
     request: Request, user_id: FromPath[UUID], scope_id: FromPath[UUID]
 ) -> Response:
-    user = await _user(request, user_id)
+    user, _ = await _user(request)
     refusal = await admin.remove_scope(
         _viewer(request), user, scope_id, client_address=client_address(request.scope)
     )
@@ -281,14 +310,13 @@ async def user_remove_scope(
     return redirect(f"/admin/utilisateurs/{user.id}#perimetres", "Le périmètre a été retiré.")
 
 
-@post("/admin/utilisateurs/{user_id:uuid}/suppression", opt=MANAGE)
+@post(
+    "/admin/utilisateurs/{user_id:uuid}/suppression",
+    opt=policy(can_delete_user, account=AdministeredAccountById(with_usage=True)),
+)
 async def user_delete(request: Request, user_id: FromPath[UUID]) -> Response:
-    user = await _user(request, user_id)
-    refusal = await admin.delete_user(
-        _viewer(request), user, client_address=client_address(request.scope)
-    )
-    if refusal:
-        return redirect(f"/admin/utilisateurs/{user.id}", refusal, level="error")
+    user, _ = await _user(request)
+    await admin.delete_user(_viewer(request), user, client_address=client_address(request.scope))
     return redirect("/admin/utilisateurs", "Le compte a été supprimé.")
 
 

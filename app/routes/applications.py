@@ -8,7 +8,6 @@ rule, call one domain function, then answer with the refreshed part of the page 
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
@@ -20,12 +19,24 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from app import formatting, notifications, policies
+from app.auth import loaded
 from app.domain import application_forms as forms
 from app.domain import applications, audit, files, reference
 from app.domain.application_forms import Checked
 from app.domain.validators import ValidationError
 from app.piccolo_conf import DB
-from app.policies import ApplicationFacts, Viewer, can_create_application, is_authenticated, policy
+from app.policies import (
+    ApplicationById,
+    ApplicationFacts,
+    Viewer,
+    can_answer,
+    can_archive,
+    can_ask_to_reopen,
+    can_create_application,
+    can_invite,
+    can_open_application,
+    policy,
+)
 from app.security import client_address
 from app.settings import get_settings
 from app.tables import Answer, Attachment, User, UserSession
@@ -466,10 +477,18 @@ async def _load(request: Request, application_id: UUID) -> ApplicationFacts:
     )
 
 
-@get("/demandes/{application_id:uuid}", opt=policy(is_authenticated))
+DEMANDE = ApplicationById()
+
+
+def _facts(request: Request) -> ApplicationFacts:
+    """The demande the guard loaded through the viewer's scope and checked."""
+    return loaded(request, "application")
+
+
+@get("/demandes/{application_id:uuid}", opt=policy(can_open_application, application=DEMANDE))
 async def show_application(request: Request, application_id: FromPath[UUID]) -> Template:
     viewer = _viewer(request)
-    facts = await _load(request, application_id)
+    facts = _facts(request)
     anonymised = not policies.can_read_application(viewer, facts)
     await audit.record(
         audit.Event.APPLICATION_OPENED_ANONYMISED if anonymised else audit.Event.APPLICATION_OPENED,
@@ -525,14 +544,12 @@ def _error_page(request: Request, context: dict) -> Response:
 
 @post(
     "/demandes/{application_id:uuid}/reponses",
-    opt=policy(is_authenticated),
+    opt=policy(can_answer, application=DEMANDE),
     request_max_body_size=_max_body(),
 )
 async def post_answer(request: Request, application_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
-    facts = await _load(request, application_id)
-    if not policies.can_answer(viewer, facts):
-        await _deny(request, facts)
+    facts = _facts(request)
     form = await request.form()
     checked = Checked()
     v, errors = checked.values, checked.errors
@@ -644,24 +661,22 @@ def _author_group(viewer: Viewer, facts: ApplicationFacts, participation_group: 
 # --- inviting -----------------------------------------------------------------------------------
 
 
-@get("/demandes/{application_id:uuid}/invitations/groupes", opt=policy(is_authenticated))
+INVITE = policy(can_invite, application=DEMANDE)
+
+
+@get("/demandes/{application_id:uuid}/invitations/groupes", opt=INVITE)
 async def invite_group_picker(request: Request, application_id: FromPath[UUID]) -> Template:
     """The groups of a département that can be invited (htmx partial of the invite form)."""
-    viewer = _viewer(request)
-    facts = await _load(request, application_id)
-    if not policies.can_invite(viewer, facts):
-        await _deny(request, facts)
+    facts = _facts(request)
     view = await applications.load_demande(facts.id)
     context = await _invite_context(request, facts, view, None)
     return render(request, "applications/_invite_groups.html", {**context, "app": view.application})
 
 
-@post("/demandes/{application_id:uuid}/invitations", opt=policy(is_authenticated))
+@post("/demandes/{application_id:uuid}/invitations", opt=INVITE)
 async def post_invitation(request: Request, application_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
-    facts = await _load(request, application_id)
-    if not policies.can_invite(viewer, facts):
-        await _deny(request, facts)
+    facts = _facts(request)
     form = await request.form()
     v: dict[str, Any] = {
         "body": form.get("body") or "",
@@ -728,12 +743,10 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
 # --- archiving ----------------------------------------------------------------------------------
 
 
-@post("/demandes/{application_id:uuid}/archivage", opt=policy(is_authenticated))
+@post("/demandes/{application_id:uuid}/archivage", opt=policy(can_archive, application=DEMANDE))
 async def archive_application(request: Request, application_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
-    facts = await _load(request, application_id)
-    if not policies.can_archive(viewer, facts):
-        await _deny(request, facts)
+    facts = _facts(request)
     form = await request.form()
     usefulness: str | None = forms.text(form, "usefulness")
     # The rating is the aidant's; an admin closing a stalled demande does not give one.
@@ -761,14 +774,16 @@ async def archive_application(request: Request, application_id: FromPath[UUID]) 
     return await _answer_page(request, facts.id, "La demande est archivée.")
 
 
-@post("/demandes/{application_id:uuid}/reouverture", opt=policy(is_authenticated))
+# Who may reopen, wiped or not: a wiped demande gets the reason rather than a bare 403.
+@post(
+    "/demandes/{application_id:uuid}/reouverture",
+    opt=policy(can_ask_to_reopen, application=DEMANDE),
+)
 async def reopen_application(request: Request, application_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
-    facts = await _load(request, application_id)
-    if facts.is_wiped and policies.can_reopen(viewer, replace(facts, personal_data_wiped_at=None)):
+    facts = _facts(request)
+    if facts.is_wiped:
         return await _wiped_page(request, facts, facts.personal_data_wiped_at)
-    if not policies.can_reopen(viewer, facts):
-        await _deny(request, facts)
     try:
         async with DB.transaction():
             await applications.reopen(facts.id, await _acting_user(viewer))
@@ -786,12 +801,15 @@ async def reopen_application(request: Request, application_id: FromPath[UUID]) -
 # --- files --------------------------------------------------------------------------------------
 
 
-@get("/demandes/{application_id:uuid}/fichiers/{file_id:uuid}", opt=policy(is_authenticated))
+@get(
+    "/demandes/{application_id:uuid}/fichiers/{file_id:uuid}",
+    opt=policy(can_open_application, application=DEMANDE),
+)
 async def download_file(
     request: Request, application_id: FromPath[UUID], file_id: FromPath[UUID]
 ) -> Response:
     viewer = _viewer(request)
-    facts = await _load(request, application_id)
+    facts = _facts(request)
     attachment = (
         await Attachment.select()
         .where((Attachment.id == file_id) & (Attachment.application == facts.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
@@ -9,7 +10,7 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app import clock
+from app import clock, policies
 from app.domain import audit, login, sessions
 from app.domain.validators import (
     ValidationError,
@@ -162,6 +163,10 @@ async def link_confirm(request: Request, token: FromPath[str]) -> Response:
     await User.update(updates).where(User.id == user.id)
     await audit.record(Event.LOGIN_SUCCEEDED, actor_id=user.id, client_address=address)
     target = _next(check.next_path)
+    if target == "/":
+        # No page asked for: each role's own home (the CGU come first when due).
+        viewer = await sessions.build_viewer(user.to_dict())
+        target = policies.landing_path(replace(viewer, has_accepted_cgu=True))
     if user.cgu_version != get_settings().cgu_version:
         target = f"/cgu?suivant={quote(target, safe='')}"
     response = redirect(target)

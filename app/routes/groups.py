@@ -14,16 +14,50 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from app import clock, policies
+from app.auth import loaded
 from app.domain import audit, groups, reference
 from app.domain.users import DomainError
 from app.domain.validators import ValidationError, local_redirect_target
 from app.emails import PARIS
-from app.policies import can_list_my_groups, policy
+from app.policies import (
+    GroupById,
+    MemberOf,
+    can_add_member,
+    can_create_accounts,
+    can_edit_group_texts,
+    can_edit_member_row,
+    can_exit_member,
+    can_list_my_groups,
+    can_reactivate_member,
+    can_see_group_members,
+    can_see_member,
+    policy,
+)
 from app.security import client_address
 from app.tables import Group
 from app.templating import redirect, render, wants_fragment
 
 POLICY = policy(can_list_my_groups)
+GROUP = GroupById()
+MEMBER = MemberOf()
+
+
+def _group(request: Request) -> Group:
+    return loaded(request, "group")
+
+
+def _member(request: Request) -> policies.AccountFacts:
+    return loaded(request, "member")
+
+
+async def _refused(request: Request, **ids: Any) -> PermissionDeniedException:
+    await audit.record(
+        audit.Event.ACCESS_DENIED,
+        actor_id=_viewer(request).id,
+        client_address=_address(request),
+        **ids,
+    )
+    return PermissionDeniedException()
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -45,29 +79,6 @@ def _error_status(request: Request) -> int:
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     return {key: form.get(key) for key in form}
-
-
-async def load_group(request: Request, group_id: FromPath[UUID], rule: Any = None) -> Group:
-    """The group through the viewer's scope (404 outside), then the action's rule (403)."""
-    viewer = _viewer(request)
-    group = await groups.load_visible_group(viewer, group_id)
-    if group is None:
-        await audit.record(
-            audit.Event.NOT_FOUND_IN_SCOPE,
-            actor_id=viewer.id,
-            group_id=group_id,
-            client_address=_address(request),
-        )
-        raise NotFoundException()
-    if rule is not None and not rule(viewer, group):
-        await audit.record(
-            audit.Event.ACCESS_DENIED,
-            actor_id=viewer.id,
-            group_id=group_id,
-            client_address=_address(request),
-        )
-        raise PermissionDeniedException()
-    return group
 
 
 def _organisation_label(code: str | None) -> str:
@@ -112,6 +123,11 @@ async def _blocks(
 ) -> list[dict[str, Any]]:
     """Everything one group's block shows, for several groups in one members query."""
     members = await groups.group_members([g.id for g in groups_])
+    accounts = await policies.account_facts(list({m["id"] for ms in members.values() for m in ms}))
+    for rows in members.values():
+        for member in rows:
+            # What the rules need about each member, for the buttons the row offers.
+            member["account"] = accounts[member["id"]]
     blocks = []
     for group in groups_:
         rows = [_decorate(m) for m in members[group.id]]
@@ -192,17 +208,17 @@ async def index(
     )
 
 
-@get("/groupes/{group_id:uuid}", opt=POLICY)
+@get("/groupes/{group_id:uuid}", opt=policy(can_see_group_members, group=GROUP))
 async def show(
     request: Request, group_id: FromPath[UUID], desactives: FromQuery[str | None] = None
 ) -> Template:
-    group = await load_group(request, group_id, policies.can_see_group_members)
+    group = _group(request)
     return _show(request, await _block(group, show_disabled=bool(desactives)))
 
 
-@post("/groupes/{group_id:uuid}/membres", opt=POLICY)
+@post("/groupes/{group_id:uuid}/membres", opt=policy(can_add_member, group=GROUP))
 async def add_member(request: Request, group_id: FromPath[UUID]) -> Response:
-    group = await load_group(request, group_id, policies.can_add_member)
+    group = _group(request)
     data = await _form(request)
     email = data.get("email", "")
     try:
@@ -229,15 +245,23 @@ async def add_member(request: Request, group_id: FromPath[UUID]) -> Response:
     return redirect(_back(request, data, group), message)
 
 
-@post("/groupes/{group_id:uuid}/membres/{user_id:uuid}/desactivation", opt=POLICY)
+@post(
+    "/groupes/{group_id:uuid}/membres/{user_id:uuid}/desactivation",
+    opt=policy(can_exit_member, group=GROUP, member=MEMBER),
+)
 async def deactivate(
     request: Request, group_id: FromPath[UUID], user_id: FromPath[UUID]
 ) -> Response:
-    group = await load_group(request, group_id, policies.can_deactivate_member)
+    group, account = _group(request), _member(request)
+    way_out = policies.member_exit(_viewer(request), group, account)
     data = await _form(request)
     try:
         outcome = await groups.deactivate_member(
-            group, user_id, actor_id=_viewer(request).id, client_address=_address(request)
+            group,
+            account,
+            way_out,
+            actor_id=_viewer(request).id,
+            client_address=_address(request),
         )
     except DomainError as error:
         if wants_fragment(request):
@@ -253,15 +277,18 @@ async def deactivate(
     return redirect(_back(request, data, group), message)
 
 
-@post("/groupes/{group_id:uuid}/membres/{user_id:uuid}/reactivation", opt=POLICY)
+@post(
+    "/groupes/{group_id:uuid}/membres/{user_id:uuid}/reactivation",
+    opt=policy(can_reactivate_member, group=GROUP, member=MEMBER),
+)
 async def reactivate(
     request: Request, group_id: FromPath[UUID], user_id: FromPath[UUID]
 ) -> Response:
-    group = await load_group(request, group_id, policies.can_deactivate_member)
+    group = _group(request)
     data = await _form(request)
     try:
         await groups.reactivate_member(
-            group, user_id, actor_id=_viewer(request).id, client_address=_address(request)
+            group, _member(request), actor_id=_viewer(request).id, client_address=_address(request)
         )
     except DomainError as error:
         if wants_fragment(request):
@@ -283,6 +310,7 @@ async def _member_or_404(group: Group, user_id: UUID) -> dict[str, Any]:
     member = await groups.member_row(group.id, user_id)
     if member is None:
         raise NotFoundException()
+    member["account"] = (await policies.account_facts([user_id]))[user_id]
     return _decorate(member)
 
 
@@ -300,35 +328,50 @@ def _row(
     return _show(request, block, status_code=status_code)
 
 
-@get("/groupes/{group_id:uuid}/membres/{user_id:uuid}", opt=POLICY)
+@get(
+    "/groupes/{group_id:uuid}/membres/{user_id:uuid}",
+    opt=policy(can_see_member, group=GROUP, member=MEMBER),
+)
 async def member(request: Request, group_id: FromPath[UUID], user_id: FromPath[UUID]) -> Response:
-    group = await load_group(request, group_id, policies.can_see_group_members)
+    group = _group(request)
     found = await _member_or_404(group, user_id)
     if not wants_fragment(request):
         return redirect(f"/groupes/{group.id}#membre-{group.id}-{user_id}")
     return _row(request, await _block(group, focus_user=user_id), found)
 
 
-@get("/groupes/{group_id:uuid}/membres/{user_id:uuid}/edition", opt=POLICY)
+EDIT_ROW = policy(can_edit_member_row, group=GROUP, member=MEMBER)
+
+
+@get("/groupes/{group_id:uuid}/membres/{user_id:uuid}/edition", opt=EDIT_ROW)
 async def edit_member(
     request: Request, group_id: FromPath[UUID], user_id: FromPath[UUID]
 ) -> Template:
-    group = await load_group(request, group_id, policies.can_edit_member)
+    group = _group(request)
     found = await _member_or_404(group, user_id)
     form = groups.MemberForm(values=dict(found))
     block = await _block(group, editing={"id": user_id, "form": form})
     return _row(request, block, found, template="groups/_member_row_form.html")
 
 
-@post("/groupes/{group_id:uuid}/membres/{user_id:uuid}", opt=POLICY)
+@post("/groupes/{group_id:uuid}/membres/{user_id:uuid}", opt=EDIT_ROW)
 async def save_member(
     request: Request, group_id: FromPath[UUID], user_id: FromPath[UUID]
 ) -> Response:
-    group = await load_group(request, group_id, policies.can_edit_member)
-    found = await _member_or_404(group, user_id)
+    group, account = _group(request), _member(request)
+    fields = policies.editable_member_fields(_viewer(request), group, account)
     data = await _form(request)
+    if set(data) & (policies.MEMBER_ROW_FIELDS - fields):
+        # A field the form never offered this viewer: a forged post, refused whole.
+        raise await _refused(request, group_id=group.id, user_id=account.id)
+    found = await _member_or_404(group, user_id)
     form = await groups.update_member(
-        group, user_id, data, actor_id=_viewer(request).id, client_address=_address(request)
+        group,
+        account,
+        data,
+        fields=fields,
+        actor_id=_viewer(request).id,
+        client_address=_address(request),
     )
     if form.errors or form.confirm_count:
         block = await _block(group, editing={"id": user_id, "form": form})
@@ -378,11 +421,11 @@ def _accounts(
     )
 
 
-@get("/groupes/{group_id:uuid}/comptes/nouveaux", opt=POLICY)
+@get("/groupes/{group_id:uuid}/comptes/nouveaux", opt=policy(can_create_accounts, group=GROUP))
 async def new_accounts(
     request: Request, group_id: FromPath[UUID], lignes: FromQuery[str | None] = None
 ) -> Template:
-    group = await load_group(request, group_id, policies.can_create_accounts)
+    group = _group(request)
     count = _row_count(lignes)
     rows = groups.read_new_account_rows({}, count)
     return _accounts(
@@ -393,9 +436,9 @@ async def new_accounts(
     )
 
 
-@post("/groupes/{group_id:uuid}/comptes", opt=POLICY)
+@post("/groupes/{group_id:uuid}/comptes", opt=policy(can_create_accounts, group=GROUP))
 async def create_accounts(request: Request, group_id: FromPath[UUID]) -> Response:
-    group = await load_group(request, group_id, policies.can_create_accounts)
+    group = _group(request)
     data = await _form(request)
     count = _row_count(data.get("lignes"))
     rows = groups.read_new_account_rows(data, count)
@@ -450,16 +493,19 @@ def _texts(
     )
 
 
-@get("/groupes/{group_id:uuid}/presentation", opt=POLICY)
+TEXTS = policy(can_edit_group_texts, group=GROUP)
+
+
+@get("/groupes/{group_id:uuid}/presentation", opt=TEXTS)
 async def texts(request: Request, group_id: FromPath[UUID]) -> Template:
-    group = await load_group(request, group_id, policies.can_edit_group_texts)
+    group = _group(request)
     values = {name: getattr(group, name) or "" for name in groups.GROUP_TEXT_FIELDS}
     return _texts(request, group, values, {})
 
 
-@post("/groupes/{group_id:uuid}/presentation", opt=POLICY)
+@post("/groupes/{group_id:uuid}/presentation", opt=TEXTS)
 async def save_texts(request: Request, group_id: FromPath[UUID]) -> Response:
-    group = await load_group(request, group_id, policies.can_edit_group_texts)
+    group = _group(request)
     data = await _form(request)
     if data.get("operation") == "apercu":
         # Preview without saving: the page again, its preview showing what was typed.

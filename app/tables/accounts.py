@@ -24,6 +24,10 @@ class Membership(Table, tablename="membership"):
     group = ForeignKey(references=Group, on_delete=OnDelete.cascade, index=True)
     is_manager = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    # False when an existing account was added to the group by its e-mail: the person is a
+    # full member (demandes, lists) but the group does not govern the account (its identity,
+    # roles, activation). See docs/decisions/2026-12-01-account-governance.md.
+    governs_account = Boolean(default=True)
 
 
 class ManagerScope(Table, tablename="manager_scope"):

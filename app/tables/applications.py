@@ -96,6 +96,12 @@ class Participation(Table, tablename="participation"):
     app_late_at = Timestamptz(null=True, default=None)
     # Groups addressed by the demande plus the creator's group (the inbox group filter).
     app_groups = Array(base_column=UUID(), default=list)
+    # What this participant reads on this demande, kept by database triggers from their roles,
+    # `is_creator` and `app_status`: the SQL mirror of `policies.can_read_application` and
+    # `policies.can_read_private_answers`, so the inbox's search and counts follow the thread
+    # (docs/decisions/2026-12-01-private-answers-per-demande.md).
+    reads_content = Boolean(default=True)
+    reads_private = Boolean(default=False)
 
 
 class Answer(Table, tablename="answer"):

@@ -53,7 +53,7 @@ async def log_in(page, server: LiveServer, email: str) -> None:
     link, _ = await wait_for_link(server, email, "/connexion/lien/", count=logins_before + 1)
     await page.goto(link)
     await page.get_by_role("button", name="Me connecter").click()
-    await page.wait_for_url(server.url + "/")
+    await page.wait_for_url(server.url + "/demandes")  # aidants and instructeurs: the inbox
 
 
 async def log_in_from_link(page, server: LiveServer, email: str, path: str, javascript: bool):

@@ -39,7 +39,7 @@ async def _log_in_as_new_responsable(page, server: LiveServer, tag: str) -> str:
     await page.get_by_label("Téléphone professionnel").fill("01 23 45 67 89")
     await page.locator("label[for=champ-accepte]").click()  # DSFR draws the box on the label
     await page.get_by_role("button", name="Accepter et continuer").click()
-    await page.wait_for_url(server.url + "/")
+    await page.wait_for_url(server.url + "/demandes")  # an instructeur lands on the inbox
     return email
 
 

@@ -62,7 +62,8 @@ async def test_login_journey_without_javascript(page_nojs, live_server):
     path = await login_link(live_server, email)
     await page.goto(path)
     await page.get_by_role("button", name="Me connecter").click()
-    await page.wait_for_url("**/cgu?suivant=%2F")
+    # No page asked for: after the CGU, an aidant lands on their inbox.
+    await page.wait_for_url("**/cgu?suivant=%2Fdemandes")
     await assert_accessible(page)
 
     # A mistake first: errors in French, next to their fields, input kept.
@@ -77,7 +78,7 @@ async def test_login_journey_without_javascript(page_nojs, live_server):
     await page.get_by_label("Téléphone professionnel").fill("0123456789")
     await page.locator("label[for=champ-accepte]").click()  # DSFR draws the box on the label
     await page.get_by_role("button", name="Accepter et continuer").click()
-    await page.wait_for_url(live_server.url + "/")
+    await page.wait_for_url(live_server.url + "/demandes")
     assert await page.get_by_role("button", name="Se déconnecter").is_visible()
     await assert_accessible(page)
 

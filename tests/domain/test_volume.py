@@ -44,6 +44,13 @@ def test_seed_volume_loads_consistent_demandes():
                 " OR p.app_groups::text <> aplus_application_groups(a.id)::text"
             ).fetchone()[0]
             assert bad == 0
+            bad = conn.execute(
+                "SELECT count(*) FROM participation p JOIN app_user u ON u.id = p.user"
+                " WHERE p.reads_content <> aplus_reads_content(p.is_creator, u.is_expert,"
+                " p.app_status) OR p.reads_private <> aplus_reads_private(p.is_creator,"
+                " u.is_instructor, u.is_expert, p.app_status)"
+            ).fetchone()[0]
+            assert bad == 0
             conn.execute(
                 "CREATE TEMP TABLE loaded AS"
                 " SELECT id, search_public, search_private FROM application"

@@ -141,23 +141,6 @@ def test_group_route_rules(rule_name, role, expected):
     ("role", "areas", "expected"),
     [
         ("admin", {"75"}, True),
-        ("admin", {"92", "13"}, True),
-        ("admin", {"13"}, False),
-        ("admin", set(), True),
-        ("admin_elsewhere", {"75"}, False),
-        ("responsable", {"75"}, False),
-        ("area_manager", {"75"}, False),
-        ("anonymous", set(), False),
-    ],
-)
-def test_can_edit_user(role, areas, expected):
-    assert policies.can_edit_user(VIEWERS[role], areas) is expected
-
-
-@pytest.mark.parametrize(
-    ("role", "areas", "expected"),
-    [
-        ("admin", {"75"}, True),
         ("admin", {"75", "92"}, True),
         ("admin", {"75", "13"}, False),
         ("admin", set(), False),

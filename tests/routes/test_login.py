@@ -295,7 +295,7 @@ async def test_external_next_path_of_a_login_link_is_ignored(client, db, mailbox
     await request_link(client, "next@caf.fr", suivant="https://evil.example/")
     path = await link_from_mail(mailbox, run_jobs, "next@caf.fr")
     response = await client.post_form(path)
-    assert response.headers["location"] == "/"
+    assert response.headers["location"] == "/demandes"  # the aidant's own home instead
 
 
 async def test_login_returns_to_the_asked_page(client, db, mailbox, run_jobs):

@@ -169,6 +169,11 @@ async def axe_violations(page) -> list[dict]:
         await page.evaluate(AXE_SOURCE)
     run = page.evaluate(
         """async (tags) => {
+            // A menu or modal that is still fading in has mid-transition colours: audit the
+            // page as the user reads it, once its CSS transitions have settled.
+            const settling = document.getAnimations().filter(
+                a => a.effect && a.effect.getTiming().iterations !== Infinity);
+            await Promise.all(settling.map(a => a.finished.catch(() => null)));
             const r = await axe.run(document, {runOnly: {type: 'tag', values: tags},
                                                resultTypes: ['violations']});
             return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
