@@ -8,6 +8,7 @@ outcome, counts), whether the cron or an operator started it: one code path.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import logging
@@ -67,6 +68,7 @@ def scheduled(cron: str) -> Callable[[JobFunction], JobFunction]:
             return counts
 
         run.cron = cron  # type: ignore[attr-defined]
+        run.recorded = True  # type: ignore[attr-defined]
         return run
 
     return decorate
@@ -78,6 +80,14 @@ def cron_jobs(*functions: JobFunction) -> list[CronJob]:
         CronJob(f, cron=f.cron, unique=True, timeout=NIGHTLY_TIMEOUT_SECONDS, retries=1)  # type: ignore[attr-defined]
         for f in functions
     ]
+
+
+def recorded(cron_job: CronJob) -> CronJob:
+    """The same CronJob whose runs are written to `job_run` (for modules that build their
+    CronJob by hand), so `aplus jobs list` knows every job's last run."""
+    if getattr(cron_job.function, "recorded", False):
+        return cron_job
+    return dataclasses.replace(cron_job, function=scheduled(cron_job.cron)(cron_job.function))
 
 
 @dataclass(frozen=True)

@@ -11,17 +11,20 @@ from saq import CronJob
 from app.jobs import mail, retention
 from app.jobs import statistics as statistics_jobs
 from app.jobs.queue import get_queue, make_queue
-from app.jobs.registry import scheduled
+from app.jobs.registry import recorded
 from app.piccolo_conf import DB
 
 log = logging.getLogger("aplus.worker")
 
 # Each job module exports its CronJobs (schedule beside each function); list them here.
+# Every run is recorded in `job_run`, so `aplus jobs list` shows each job's last run.
 CRON_JOBS = [
-    # Recorded like the others, so `aplus jobs list` shows its last run too.
-    CronJob(scheduled(mail.SWEEP_CRON)(mail.sweep_outbox), cron=mail.SWEEP_CRON, unique=True),
-    *retention.CRON_JOBS,
-    *statistics_jobs.CRON_JOBS,
+    recorded(job)
+    for job in [
+        CronJob(mail.sweep_outbox, cron=mail.SWEEP_CRON, unique=True),
+        *retention.CRON_JOBS,
+        *statistics_jobs.CRON_JOBS,
+    ]
 ]
 FUNCTIONS = [mail.send_email, *statistics_jobs.FUNCTIONS, *(job.function for job in CRON_JOBS)]
 
