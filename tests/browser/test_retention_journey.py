@@ -59,7 +59,7 @@ async def test_an_archived_then_wiped_demande_shown_to_its_creator(open_page, li
     await aidant.get_by_label("Téléphone professionnel").fill("01 23 45 67 89")
     await aidant.locator("label[for=champ-accepte]").click()
     await aidant.get_by_role("button", name="Accepter et continuer").click()
-    await aidant.wait_for_url(live_server.url + "/")
+    await expect(aidant.get_by_text("Merci, votre compte est prêt.")).to_be_visible()
     await aidant.goto("/demandes/nouvelle")
     picker = aidant.locator("#group-picker")
     await picker.locator("label", has_text="CAF de Paris").click()
