@@ -107,7 +107,7 @@ def web(host: str, port: int, workers: int) -> None:
     )
 
 
-@main.command(help="Démarre un worker de tâches (e-mails, relances, purges).")
+@main.command(help="Démarre un worker : e-mails et tâches planifiées (voir `aplus jobs list`).")
 def worker() -> None:
     _database()
     from saq import Worker
@@ -132,44 +132,77 @@ def worker() -> None:
     asyncio.run(go())
 
 
-@main.group(
-    help="Tâches planifiées : relances, experts, récapitulatifs, inactivité, e-mails, statistiques."
-)
+@main.group(help="Tâches planifiées (heure de Paris) : liste, exécution immédiate.")
 def jobs() -> None:
     pass
 
 
-def _cron_jobs() -> dict:
+def _fmt_time(moment) -> str:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M:%S")
+
+
+@jobs.command("list", help="Chaque tâche planifiée, son horaire et sa dernière exécution.")
+def jobs_list() -> None:
+    from app.jobs import registry
     from app.jobs.worker import CRON_JOBS
 
-    return {job.function.__qualname__: job for job in CRON_JOBS}
+    names = [registry.job_name(j) for j in CRON_JOBS]
+    last = _run_db(lambda: registry.last_runs(names))
+    click.echo(f"{'tâche':22} {'horaire':14} dernière exécution")
+    for job in CRON_JOBS:
+        name = registry.job_name(job)
+        run = last.get(name)
+        if run is None:
+            seen = "jamais"
+        else:
+            seen = f"{_fmt_time(run.started_at)} : {run.outcome}"
+            if run.finished_at is not None:
+                elapsed = (run.finished_at - run.started_at).total_seconds()
+                seen += f" en {elapsed:.1f} s"
+            if run.counts:
+                seen += " " + json.dumps(run.counts, ensure_ascii=False)
+        click.echo(f"{name:22} {job.cron:14} {seen}")
 
 
-@jobs.command("list", help="Liste les tâches planifiées et leur horaire (cron, heure de Paris).")
-def jobs_list() -> None:
-    for name, job in _cron_jobs().items():
-        summary = ((job.function.__doc__ or "").strip().splitlines() or [""])[0]
-        click.echo(f"{name:<18} {job.cron:<18} {summary}")
-
-
-@jobs.command("run", help="Lance une tâche tout de suite (elle ne refait rien de déjà fait).")
+@jobs.command("run", help="Exécute une tâche planifiée maintenant, au premier plan.")
 @click.argument("name")
 def jobs_run(name: str) -> None:
-    job = _cron_jobs().get(name)
-    if job is None:
-        _fail(f"Tâche inconnue : {name}. La liste : aplus jobs list.")
+    from app.jobs import registry
+    from app.jobs.worker import CRON_JOBS
 
+    job = registry.find(CRON_JOBS, name)
+    if job is None:
+        known = ", ".join(registry.job_name(j) for j in CRON_JOBS)
+        _fail(f"Tâche inconnue : {name!r} (tâches : {known})")
     async def go():
         from app.jobs import queue
 
         try:
             return await job.function({})
         finally:
+            # Jobs that send mail opened the queue's pool: close it before the loop ends.
             await (await queue.get_queue()).disconnect()
             queue.set_queue(None)
 
-    result = _run_db(go)
-    click.echo(f"{name} : terminé ({result}).")
+    counts = _run_db(go)
+    click.echo(f"{name} : {json.dumps(counts, ensure_ascii=False)}")
+
+
+@main.command(help="Conservation des données : ce que les règles effaceraient aujourd'hui.")
+@click.option("--dry-run", is_flag=True, help="N'efface rien : affiche les nombres.")
+def retention(dry_run: bool) -> None:
+    from app.jobs import retention as rules
+
+    if not dry_run:
+        _fail("ajoutez --dry-run. L'effacement, c'est `aplus jobs run NOM` ou le worker.")
+
+    counts = _run_db(rules.dry_run)
+    click.echo("Effacerait aujourd'hui (rien n'est effacé) :")
+    for label, count in counts:
+        click.echo(f"  {count:>9}  {label}")
+    click.echo("Pour effacer : aplus jobs run NOM (voir aplus jobs list).")
 
 
 @main.group(help="Données de démonstration.")

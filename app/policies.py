@@ -13,6 +13,7 @@ import inspect
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -698,10 +699,16 @@ class ApplicationFacts:
     status: str
     # Everyone with a participation: the creator and the invited.
     participant_ids: frozenset[UUID] = field(default_factory=frozenset)
+    # Set by the retention job: only metadata is left, for good.
+    personal_data_wiped_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
         return self.status != "archived"
+
+    @property
+    def is_wiped(self) -> bool:
+        return self.personal_data_wiped_at is not None
 
 
 def is_creator(viewer: Viewer, application: ApplicationFacts) -> bool:
@@ -789,9 +796,12 @@ def can_download_file(
 
 @route_rule
 def can_answer(viewer: Viewer | None, application: ApplicationFacts) -> bool:
-    """Whoever reads the content; once archived, only the creator (which reopens it)."""
-    return can_read_application(viewer, application) and (
-        application.is_open or is_creator(viewer, application)
+    """Whoever reads the content; once archived, only the creator (which reopens it), and
+    nobody once its personal data is wiped (there is no demande left to answer)."""
+    return (
+        can_read_application(viewer, application)
+        and not application.is_wiped
+        and (application.is_open or is_creator(viewer, application))
     )
 
 
@@ -846,6 +856,13 @@ def can_archive(viewer: Viewer | None, application: ApplicationFacts) -> bool:
 
 @route_rule
 def can_reopen(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """Archived and not wiped: a wiped demande has nothing left to work on."""
+    return not application.is_open and not application.is_wiped and _can_close(viewer, application)
+
+
+@route_rule
+def can_ask_to_reopen(viewer: Viewer | None, application: ApplicationFacts) -> bool:
+    """`can_reopen` before the wipe test: the reopen route then explains a wiped demande."""
     return not application.is_open and _can_close(viewer, application)
 
 
@@ -887,7 +904,7 @@ async def applications_facts(application_ids: list[UUID]) -> dict[UUID, Applicat
     if not application_ids:
         return {}
     rows = await Application.raw(
-        "SELECT a.id, a.creator, a.creator_group, a.area, a.status,"
+        "SELECT a.id, a.creator, a.creator_group, a.area, a.status, a.personal_data_wiped_at,"
         " COALESCE(array_agg(p.user) FILTER (WHERE p.user IS NOT NULL), ARRAY[]::uuid[])"
         " AS participants"
         " FROM application a LEFT JOIN participation p ON p.application = a.id"
@@ -902,6 +919,7 @@ async def applications_facts(application_ids: list[UUID]) -> dict[UUID, Applicat
             area=row["area"],
             status=row["status"],
             participant_ids=frozenset(row["participants"]),
+            personal_data_wiped_at=row["personal_data_wiped_at"],
         )
         for row in rows
     }

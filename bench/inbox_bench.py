@@ -132,6 +132,20 @@ async def prepare(dsn: str) -> dict:
     }
 
 
+def production_env(database_url: str) -> dict[str, str]:
+    """The environment of `aplus web` (and jobs) in production mode against `database_url`."""
+    return {
+        **os.environ,
+        "APLUS_ENV": "production",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "FILE_KEYS": "bench:" + "A" * 43 + "=",
+        "BASE_URL": "https://aplus.example.gouv.fr",
+        "APLUS_VAR_DIR": "/tmp/aplus-bench-var",
+        "PYTHONPATH": str(ROOT),
+    }
+
+
 def wrk(url: str, cookie: str | None, duration: int, connections: int, threads: int) -> dict:
     cmd = [
         "wrk",
@@ -166,16 +180,7 @@ def main() -> None:
     args = parser.parse_args()
 
     info = asyncio.run(prepare(args.database_url))
-    env = {
-        **os.environ,
-        "APLUS_ENV": "production",
-        "DATABASE_URL": args.database_url,
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "FILE_KEYS": "bench:" + "A" * 43 + "=",
-        "BASE_URL": "https://aplus.example.gouv.fr",
-        "APLUS_VAR_DIR": "/tmp/aplus-bench-var",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = production_env(args.database_url)
     app_port, floor_port = args.port, args.port + 1
     servers = [
         subprocess.Popen(

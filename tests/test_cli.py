@@ -192,6 +192,58 @@ def test_user_scope_grants_a_national_observer_scope(fresh_database):
     assert events == [(["scopes"],)]
 
 
+def _expired_rows(url: str) -> None:
+    """Rows some rule erases today, and rows no rule may touch yet."""
+    with psycopg.connect(url) as conn:
+        conn.execute(
+            "INSERT INTO rate_limit_hit (key, created_at) VALUES"
+            " ('a', now() - interval '1 hour'), ('b', now() - interval '2 hours'),"
+            " ('c', now())"
+        )
+        conn.execute(
+            "INSERT INTO audit_event (code, created_at) VALUES"
+            " ('application_opened', now() - interval '400 days')"
+        )
+
+
+def _rate_limit_rows(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM rate_limit_hit").fetchone()[0]
+
+
+def test_jobs_and_retention_commands(fresh_database):
+    _expired_rows(fresh_database)
+
+    listed = aplus("jobs", "list", database_url=fresh_database)
+    assert listed.returncode == 0, listed.stderr
+    for name, schedule in (("purge_files", "5 3 * * *"), ("wipe_personal_data", "15 3 * * *")):
+        line = next(line for line in listed.stdout.splitlines() if line.startswith(name))
+        assert schedule in line and "jamais" in line
+    assert "sweep_outbox" in listed.stdout
+
+    dry = aplus("retention", "--dry-run", database_url=fresh_database)
+    assert dry.returncode == 0, dry.stderr
+    lines = {line.split(None, 1)[1]: int(line.split()[0]) for line in dry.stdout.splitlines()[1:-1]}
+    assert lines["compteurs de tentatives de connexion échus"] == 2
+    assert lines["événements du journal d'audit échus"] == 1
+    assert lines["demandes dont effacer les données personnelles"] == 0
+    assert _rate_limit_rows(fresh_database) == 3  # counted, not erased
+
+    ran = aplus("jobs", "run", "purge_rate_limits", database_url=fresh_database)
+    assert ran.returncode == 0, ran.stderr
+    assert '"rate_limits": 2' in ran.stdout
+    assert _rate_limit_rows(fresh_database) == 1
+    listed = aplus("jobs", "list", database_url=fresh_database)
+    line = next(li for li in listed.stdout.splitlines() if li.startswith("purge_rate_limits"))
+    assert ": ok" in line and '"rate_limits": 2' in line
+
+    unknown = aplus("jobs", "run", "purge_everything", database_url=fresh_database)
+    assert unknown.returncode == 1
+    assert "Tâche inconnue" in unknown.stderr and "Traceback" not in unknown.stderr
+    bare = aplus("retention", database_url=fresh_database)
+    assert bare.returncode == 1 and "--dry-run" in bare.stderr
+
+
 def test_user_update_changes_an_expert_account_the_ui_never_changes(fresh_database):
     created = aplus(
         "user",
@@ -230,20 +282,21 @@ def test_user_update_changes_an_expert_account_the_ui_never_changes(fresh_databa
 def test_jobs_are_listed_with_their_schedules_and_run_on_demand(fresh_database):
     from app.jobs.worker import CRON_JOBS
 
-    listed = aplus("jobs", "list")
+    listed = aplus("jobs", "list", database_url=fresh_database)
     assert listed.returncode == 0, listed.stderr
     for job in CRON_JOBS:
         line = next(x for x in listed.stdout.splitlines() if x.startswith(job.function.__name__))
         assert job.cron in line
-    assert len(listed.stdout.strip().splitlines()) == len(CRON_JOBS)
+    # A header line, then one line per job.
+    assert len(listed.stdout.strip().splitlines()) == len(CRON_JOBS) + 1
 
     ran = aplus("jobs", "run", "weekly_recap", database_url=fresh_database)
     assert ran.returncode == 0, ran.stderr
-    assert "weekly_recap : terminé (" in ran.stdout
+    assert ran.stdout.startswith("weekly_recap : ")
     # A second run the same week finds every recap already sent.
     again = aplus("jobs", "run", "weekly_recap", database_url=fresh_database)
-    assert "weekly_recap : terminé (0)." in again.stdout
+    assert again.stdout.strip() == "weekly_recap : 0"
     unknown = aplus("jobs", "run", "purge_everything", database_url=fresh_database)
     assert unknown.returncode == 1
-    assert "Tâche inconnue : purge_everything" in unknown.stderr
+    assert "Tâche inconnue : 'purge_everything'" in unknown.stderr
     assert "Traceback" not in unknown.stderr

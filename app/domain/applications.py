@@ -36,6 +36,24 @@ STATUS_LABELS = {
 CREATOR_STATUS_LABELS = {**STATUS_LABELS, "new": "Envoyée", "processed": "À archiver"}
 
 
+class WipedError(Exception):
+    """The demande's personal data was erased (retention): it takes no answer any more."""
+
+    def __init__(self, wiped_at: datetime):
+        super().__init__("personal data wiped")
+        self.wiped_at = wiped_at
+
+
+def wiped_refusal(wiped_at: datetime) -> str:
+    from app.formatting import date_fr
+
+    return (
+        f"Cette demande ne peut plus être rouverte ni recevoir de message : ses données"
+        f" personnelles ont été supprimées le {date_fr(wiped_at)}, comme le prévoient les"
+        " conditions d'utilisation. Créez une nouvelle demande si le blocage persiste."
+    )
+
+
 def status_label(status: str, is_creator: bool) -> str:
     return (CREATOR_STATUS_LABELS if is_creator else STATUS_LABELS)[status]
 
@@ -323,6 +341,13 @@ async def post_answer(
     invited: dict | None = None,
 ) -> Answer:
     """Add an entry to the thread and refresh the demande's derived state."""
+    # The row lock orders this against the retention job: once it committed a wipe, nothing
+    # (no message, no reopening) brings the demande back to life.
+    locked = await Application.raw(
+        "SELECT personal_data_wiped_at FROM application WHERE id = {} FOR UPDATE", application_id
+    )
+    if locked and locked[0]["personal_data_wiped_at"] is not None:
+        raise WipedError(locked[0]["personal_data_wiped_at"])
     answer = Answer(
         application=application_id,
         author=author.id,

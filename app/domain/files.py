@@ -277,6 +277,11 @@ def read(attachment_id: UUID, key_id: str) -> bytes:
     return AESGCM(keys[key_id]).decrypt(nonce, sealed, _aad(attachment_id, key_id))
 
 
+def remove(attachment_id: UUID) -> None:
+    """Erase a stored file (retention); a file already gone is not an error."""
+    _path(attachment_id).unlink(missing_ok=True)
+
+
 def content_disposition(filename: str) -> str:
     """`attachment` with an ASCII fallback and the UTF-8 name (RFC 6266)."""
     ascii_name = (

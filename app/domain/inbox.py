@@ -148,6 +148,8 @@ class Row:
     subject: str
     usager_name: str
     created_at: datetime
+    # Retention erased its texts: the row shows when instead of a subject.
+    wiped_at: datetime | None
     updated_at: datetime
     messages: int
     unread: int
@@ -335,7 +337,8 @@ async def _list_rows(
         f"WITH {with_matches}page AS (SELECT * FROM (" + " UNION ALL ".join(parts) + ") u"
         f" ORDER BY app_updated_at {order}, application {order} LIMIT {limit:d})"
         " SELECT a.id, a.status, a.subject, a.usager_first_name, a.usager_last_name,"
-        " a.created_at, page.app_updated_at AS updated_at, page.app_late_at AS late_at,"
+        " a.personal_data_wiped_at, a.created_at, page.app_updated_at AS updated_at,"
+        " page.app_late_at AS late_at,"
         " page.last_seen_at, page.is_creator, c.messages, c.unread"
         " FROM page JOIN application a ON a.id = page.application"
         " CROSS JOIN LATERAL (SELECT count(*) AS messages, count(*) FILTER ("
@@ -477,6 +480,7 @@ def _row(r: dict, now: datetime, instructor_view: bool) -> Row:
         subject=r["subject"],
         usager_name=f"{r['usager_first_name']} {r['usager_last_name']}".strip(),
         created_at=r["created_at"],
+        wiped_at=r["personal_data_wiped_at"],
         updated_at=r["updated_at"],
         messages=r["messages"],
         unread=r["unread"],

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from app import clock
 from app.piccolo_conf import DB
-from app.settings import get_settings
 from app.tables import RateLimitHit
 
 
@@ -38,16 +37,3 @@ async def allow(key: str, *, limit: int, window: timedelta) -> bool:
             limit,
         )
     return bool(inserted)
-
-
-async def purge_expired_rate_limits(now: datetime | None = None) -> int:
-    """Delete attempts older than the longest window: they can no longer refuse anything.
-
-    Returns how many rows went. Meant for a daily retention job.
-    """
-    now = now or clock.now()
-    window = timedelta(minutes=get_settings().login_rate_window_minutes)
-    deleted = await RateLimitHit.raw(
-        "DELETE FROM rate_limit_hit WHERE created_at <= {} RETURNING id", now - window
-    )
-    return len(deleted)

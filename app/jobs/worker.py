@@ -8,21 +8,33 @@ from zoneinfo import ZoneInfo
 
 from saq import CronJob
 
-from app.jobs import mail, reminders
+from app.jobs import mail, reminders, retention
 from app.jobs import statistics as statistics_jobs
 from app.jobs.queue import get_queue, make_queue
+from app.jobs.registry import recorded
 from app.piccolo_conf import DB
 
 log = logging.getLogger("aplus.worker")
 
-# Each job module lists its cron jobs, schedule beside each function (CRON_JOBS).
-CRON_JOBS: list[CronJob] = [*mail.CRON_JOBS, *reminders.CRON_JOBS, *statistics_jobs.CRON_JOBS]
-# Every function a worker may run: the cron jobs, plus those enqueued on demand.
-FUNCTIONS = list(
-    dict.fromkeys(
-        [mail.send_email, *statistics_jobs.FUNCTIONS, *(job.function for job in CRON_JOBS)]
-    )
-)
+# Each job module exports its CronJobs (schedule beside each function); list them here.
+# Every run is recorded in `job_run`, so `aplus jobs list` shows each job's last run.
+CRON_JOBS: list[CronJob] = [
+    recorded(job)
+    for job in [
+        *mail.CRON_JOBS,
+        *reminders.CRON_JOBS,
+        *retention.CRON_JOBS,
+        *statistics_jobs.CRON_JOBS,
+    ]
+]
+# Every function a worker may run: the cron jobs (recorded), plus those only enqueued on
+# demand (SAQ finds a function by its name: a cron job's recorded version wins).
+_CRON_NAMES = {job.function.__name__ for job in CRON_JOBS}
+FUNCTIONS = [
+    mail.send_email,
+    *(job.function for job in CRON_JOBS),
+    *(f for f in statistics_jobs.FUNCTIONS if f.__name__ not in _CRON_NAMES),
+]
 
 
 async def startup(ctx: dict) -> None:

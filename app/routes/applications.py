@@ -31,10 +31,10 @@ from app.policies import (
     Viewer,
     can_answer,
     can_archive,
+    can_ask_to_reopen,
     can_create_application,
     can_invite,
     can_open_application,
-    can_reopen,
     policy,
 )
 from app.security import client_address
@@ -407,7 +407,10 @@ async def _page_context(
         "reopen": policies.can_reopen(viewer, facts),
     }
     context: dict[str, Any] = {
-        "title": "Demande" if anonymised else app["subject"],
+        "title": "Demande archivée"
+        if facts.is_wiped
+        else ("Demande" if anonymised else app["subject"]),
+        "wiped_after_days": get_settings().personal_data_retention_days,
         "app": app,
         "facts": facts,
         "anonymised": anonymised,
@@ -519,6 +522,20 @@ async def _answer_page(
     return redirect(f"/demandes/{application_id}{anchor}", message)
 
 
+async def _wiped_page(request: Request, facts: ApplicationFacts, wiped_at) -> Response:
+    """The demande as it is now (metadata), with why nothing more can be done on it."""
+    facts = await _load(request, facts.id)
+    context = await _page_context(request, facts)
+    context["refusal"] = applications.wiped_refusal(wiped_at)
+    return render(
+        request,
+        "applications/show.html",
+        context,
+        fragment="applications/_demande.html" if wants_fragment(request) else None,
+        status_code=200 if wants_fragment(request) else 409,
+    )
+
+
 def _error_page(request: Request, context: dict) -> Response:
     return render(
         request,
@@ -592,6 +609,27 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
 
     kind = quick or ("usager_fields" if added_fields else "message")
     author = await _acting_user(viewer)
+    try:
+        await _save_answer(request, facts, author, v, kind, body, added_fields, checked_files)
+    except applications.WipedError as wiped:
+        return await _wiped_page(request, facts, wiped.wiped_at)
+    await applications.mark_seen(facts.id, viewer.id)
+    await _remember_signature(request, v["signature"])
+    return await _answer_page(request, facts.id, "Votre message a été envoyé.", anchor="#fil")
+
+
+async def _save_answer(
+    request: Request,
+    facts: ApplicationFacts,
+    author: User,
+    v: dict,
+    kind: str,
+    body: str,
+    added_fields: list,
+    checked_files: list,
+) -> Answer:
+    """One transaction: the answer, its files, the audit line, the notifications."""
+    viewer = _viewer(request)
     async with DB.transaction():
         answer = await applications.post_answer(
             facts.id,
@@ -615,9 +653,7 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
             client_address=_address(request),
         )
         await notifications.answer_posted(answer.id)
-    await applications.mark_seen(facts.id, viewer.id)
-    await _remember_signature(request, v["signature"])
-    return await _answer_page(request, facts.id, "Votre message a été envoyé.", anchor="#fil")
+    return answer
 
 
 def _author_group(viewer: Viewer, facts: ApplicationFacts, participation_group: UUID | None):
@@ -752,18 +788,27 @@ async def archive_application(request: Request, application_id: FromPath[UUID]) 
     return await _answer_page(request, facts.id, "La demande est archivée.")
 
 
-@post("/demandes/{application_id:uuid}/reouverture", opt=policy(can_reopen, application=DEMANDE))
+# Who may reopen, wiped or not: a wiped demande gets the reason rather than a bare 403.
+@post(
+    "/demandes/{application_id:uuid}/reouverture",
+    opt=policy(can_ask_to_reopen, application=DEMANDE),
+)
 async def reopen_application(request: Request, application_id: FromPath[UUID]) -> Response:
     viewer = _viewer(request)
     facts = _facts(request)
-    async with DB.transaction():
-        await applications.reopen(facts.id, await _acting_user(viewer))
-        await audit.record(
-            audit.Event.APPLICATION_REOPENED,
-            actor_id=viewer.id,
-            application_id=facts.id,
-            client_address=_address(request),
-        )
+    if facts.is_wiped:
+        return await _wiped_page(request, facts, facts.personal_data_wiped_at)
+    try:
+        async with DB.transaction():
+            await applications.reopen(facts.id, await _acting_user(viewer))
+            await audit.record(
+                audit.Event.APPLICATION_REOPENED,
+                actor_id=viewer.id,
+                application_id=facts.id,
+                client_address=_address(request),
+            )
+    except applications.WipedError as wiped:
+        return await _wiped_page(request, facts, wiped.wiped_at)
     return await _answer_page(request, facts.id, "La demande est rouverte.")
 
 

@@ -9,6 +9,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Stream, Template
 
+from app import formatting
 from app.domain import applications, inbox, search_tokens
 from app.policies import is_authenticated, policy
 from app.templating import redirect, render, wants_fragment
@@ -130,6 +131,7 @@ async def _render_inbox(
         "search_expired": search_expired,
         "status_label": applications.status_label,
         "age_label": inbox.age_label,
+        "date_fr": formatting.date_fr,
         "instructor_view": inbox.works_as_instructor(viewer),
     }
     return render(request, "inbox/page.html", context, fragment="inbox/_list.html")

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timedelta
 
 import httpx
 from factories import make_user
 from support.fixtures import CSRF_COOKIE
 
-from app import clock
 from app.domain import rate_limit
 from app.settings import get_settings
 from app.tables import AuditEvent, LoginToken, OutboxEmail, RateLimitHit, User
@@ -57,16 +55,3 @@ async def test_twelve_concurrent_requests_for_one_address_send_at_most_the_limit
         await OutboxEmail.delete().where(OutboxEmail.recipients.any(email))
         await RateLimitHit.delete().where(RateLimitHit.key.is_in(keys))
         await User.delete().where(User.id == user.id)
-
-
-async def test_purge_deletes_only_attempts_outside_the_window(db):
-    key = rate_limit.limit_key("login-email", "purge@caf.fr")
-    window = timedelta(minutes=get_settings().login_rate_window_minutes)
-    now = clock.now()
-    for age in (window + timedelta(seconds=1), window - timedelta(seconds=1)):
-        await RateLimitHit.insert(RateLimitHit(key=key, created_at=now - age))
-
-    assert await rate_limit.purge_expired_rate_limits(now) >= 1
-
-    left = await RateLimitHit.select(RateLimitHit.created_at).where(RateLimitHit.key == key)
-    assert [row["created_at"] for row in left] == [now - window + timedelta(seconds=1)]
