@@ -23,6 +23,17 @@ def date_fr(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def parse_date(value: str) -> date | None:
+    """A date typed in a form (yyyy-mm-dd from a date input, or jj/mm/aaaa); None if empty."""
+    value = value.strip()
+    if not value:
+        return None
+    if "/" in value:
+        day, month, year = value.split("/")
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(value)
+
+
 def datetime_fr(value: datetime | None) -> str:
     if value is None:
         return ""

@@ -31,7 +31,7 @@ async def test_instructor_takes_charge_then_marks_processed(client, login, world
         f"/demandes/{application.id}/reponses", {"body": "", "quick": "take_charge"}
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/demandes/{application.id}#fil"
+    assert response.headers["location"] == f"/demandes/{application.id}#confirmation"
     answer = await Answer.objects().where(Answer.application == application.id).first()
     assert answer.kind == "take_charge" and answer.author_group == world.caf.id
     assert await status_of(application) == "in_progress"
@@ -107,8 +107,10 @@ async def test_htmx_answer_returns_the_refreshed_demande_and_an_empty_form(clien
     )
     assert response.status_code == 200
     page = BeautifulSoup(response.text, "html.parser")
-    root = page.find(True)
+    # The demande to swap, and the confirmation for the page's live region (out of band).
+    oob, root = page.find_all(True, recursive=False)
     assert root["id"] == "demande"
+    assert oob["hx-swap-oob"] == "innerHTML:#messages"
     assert "Bien reçu." in page.select_one("#fil").get_text()
     assert page.select_one("#answer-body").get_text() == ""
     assert (

@@ -29,3 +29,13 @@ document.addEventListener("click", function (event) {
     window.print();
   }
 });
+
+// Buttons only a browser without JavaScript needs (htmx refreshes those lists on change).
+document.documentElement.setAttribute("data-aplus-htmx", window.htmx ? "on" : "off");
+
+// Presence: tell the next poll whether a reply is being written (never what it says).
+document.addEventListener("input", function (event) {
+  if (event.target.id !== "answer-body") { return; }
+  var flag = document.getElementById("presence-ecrit");
+  if (flag) { flag.value = event.target.value.trim() ? "1" : ""; }
+});
