@@ -53,6 +53,21 @@ def age(value: datetime) -> str:
     return "il y a 1 jour" if days == 1 else f"il y a {days} jours"
 
 
+def nir(value: str) -> str:
+    """A NIR as printed on a carte Vitale: 1 85 03 75 118 001 64 (sex, year, month,
+    département, commune, order, key); anything else as it was typed."""
+    compact = value.replace(" ", "")
+    if len(compact) != 15:
+        return value
+    parts = (compact[0], compact[1:3], compact[3:5], compact[5:7], compact[7:10], compact[10:13])
+    return " ".join((*parts, compact[13:]))
+
+
+def usager_value(code: str, value: str) -> str:
+    """An usager field as pages show it (stored as typed, validated)."""
+    return nir(value) if code == "nir" else value
+
+
 def size(value: int) -> str:
     if value < 1024 * 1024:
         return f"{max(1, round(value / 1024))} Ko"

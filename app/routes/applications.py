@@ -328,7 +328,12 @@ def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bo
             "author_name": f"{answer['first_name']} {answer['last_name']}".strip(),
             "kind_label": KIND_LABELS.get(answer["kind"], ""),
             "added_fields": [
-                {"label": reference.usager_field_label(f["code"]), "value": f["value"]}
+                {
+                    "code": f["code"],
+                    "label": reference.usager_field_label(f["code"]),
+                    "value": f["value"],
+                    "shown": formatting.usager_value(f["code"], f["value"]),
+                }
                 for f in answer["added_fields"]
             ],
             "is_private": answer["visibility"] != "public",
@@ -341,7 +346,8 @@ def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bo
         entry["files_count"] = len(answer["files"])
         entry["files"] = []
         entry["added_fields"] = [
-            {"label": f["label"], "value": _mask(f["value"])} for f in entry["added_fields"]
+            {**f, "value": _mask(f["value"]), "shown": _mask(f["value"])}
+            for f in entry["added_fields"]
         ]
         entry["can_download"] = False
     else:
@@ -369,15 +375,20 @@ async def _page_context(
     ]
     creator_view = policies.is_creator(viewer, facts)
     usager = [
-        ("Prénom", app["usager_first_name"]),
-        ("Nom", app["usager_last_name"]),
-        ("Date de naissance", formatting.date_fr(app["usager_birth_date"])),
-    ] + [(reference.usager_field_label(f["code"]), f["value"]) for f in app["usager_fields"]]
+        ("Prénom", app["usager_first_name"], ""),
+        ("Nom", app["usager_last_name"], ""),
+        ("Date de naissance", formatting.date_fr(app["usager_birth_date"]), ""),
+    ] + [
+        (reference.usager_field_label(f["code"]), f["value"], f["code"])
+        for f in app["usager_fields"]
+    ]
     # Fields added later by the creator appear in the usager box too (spec §4.2).
     for entry in entries:
-        usager += [(f["label"], f["value"]) for f in entry["added_fields"]]
+        usager += [(f["label"], f["value"], f["code"]) for f in entry["added_fields"]]
     if anonymised:
-        usager = [(label, _mask(value or "")) for label, value in usager]
+        usager = [(label, _mask(value or "")) for label, value, _code in usager]
+    else:
+        usager = [(label, formatting.usager_value(code, value)) for label, value, code in usager]
     can = {
         "read": not anonymised,
         "download": (not anonymised) and policies.can_download_file(viewer, facts),

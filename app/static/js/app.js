@@ -39,3 +39,18 @@ document.addEventListener("input", function (event) {
   var flag = document.getElementById("presence-ecrit");
   if (flag) { flag.value = event.target.value.trim() ? "1" : ""; }
 });
+
+// A confirmation sent with an htmx answer (HX-Trigger "aplusNotice", see templating.py): shown
+// in the page's live region, announced, like the flash a page without JavaScript gets.
+document.addEventListener("aplusNotice", function (event) {
+  var region = document.getElementById("messages");
+  if (!region) { return; }
+  var alert = document.createElement("div");
+  alert.className = "fr-alert fr-alert--success fr-alert--sm fr-mb-3w";
+  alert.id = "confirmation";
+  alert.tabIndex = -1;
+  var text = document.createElement("p");
+  text.textContent = event.detail.value;
+  alert.appendChild(text);
+  region.replaceChildren(alert);
+});
