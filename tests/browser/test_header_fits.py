@@ -4,6 +4,7 @@ whatever the number of links a role gets (the admin has the most), with JavaScri
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import expect
 from support.browser import assert_accessible, log_in
 
 from app.domain.demo import demo_email
@@ -66,4 +67,23 @@ async def test_header_shows_republique_francaise_unclipped(who, open_page, live_
             current = nav.locator("[aria-current=page]")
             assert await current.inner_text() == "Mes demandes"
             assert await page.get_by_role("button", name="Se déconnecter").is_visible()
+        await assert_accessible(page)
+        if who == "aidant":
+            # Mon profil: the e-mail is text, not an input that looks editable.
+            await page.goto("/profil")
+            await expect(page.locator("#champ-email")).to_have_text(demo_email(who))
+            assert await page.locator("input[type=email]").count() == 0
+            await assert_accessible(page)
+
+
+async def test_legal_pages_from_the_footer(page):
+    await page.set_viewport_size({"width": 1024, "height": 768})
+    await page.goto("/")
+    for name, heading in (
+        ("Accessibilité : non conforme", "Déclaration d'accessibilité"),
+        ("Mentions légales", "Mentions légales"),
+        ("Données personnelles", "Données personnelles"),
+    ):
+        await page.get_by_role("contentinfo").get_by_role("link", name=name).click()
+        await expect(page.get_by_role("heading", level=1)).to_have_text(heading)
         await assert_accessible(page)
