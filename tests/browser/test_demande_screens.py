@@ -9,7 +9,7 @@ import sys
 import uuid
 
 from playwright.async_api import expect
-from support.browser import LiveServer, assert_accessible, log_in
+from support.browser import LiveServer, assert_accessible, log_in_once
 
 from app.domain.demo import demo_email
 
@@ -78,7 +78,7 @@ async def test_next_step_and_confirmation_without_javascript(open_page, live_ser
     path, _ = await new_demande(live_server)
     caf = await open_page(javascript=False)
     await caf.set_viewport_size(OFFICE)
-    await log_in(caf, live_server, CAF)
+    await log_in_once(caf, live_server, CAF)
     await caf.goto(path)
     # The next step is under the title, inside the first screen.
     step = caf.locator("#prochaine-etape")
@@ -115,7 +115,7 @@ async def test_presence_and_confirmation_with_javascript(open_page, live_server)
     caf = await open_page()
     for page, email in ((aidant, AIDANT), (caf, CAF)):
         await page.set_viewport_size(OFFICE)
-        await log_in(page, live_server, email)
+        await log_in_once(page, live_server, email)
         await page.goto(path)
     # The aidant of a demande just sent waits; the no-JS-only button is hidden with htmx.
     await expect(aidant.locator("#prochaine-etape")).to_contain_text("la réponse des organismes")
@@ -151,7 +151,7 @@ async def test_presence_is_silent_without_javascript(open_page, live_server):
     path, _ = await new_demande(live_server)
     aidant = await open_page(javascript=False)
     await aidant.set_viewport_size(OFFICE)
-    await log_in(aidant, live_server, AIDANT)
+    await log_in_once(aidant, live_server, AIDANT)
     await aidant.goto(path)
     await expect(aidant.locator("#presence")).to_be_empty()
     assert not await aidant.locator("#presence").is_visible()
@@ -163,7 +163,7 @@ async def test_printable_mandat_with_and_without_javascript(open_page, live_serv
     # From the demande page, with JavaScript.
     aidant = await open_page()
     await aidant.set_viewport_size(OFFICE)
-    await log_in(aidant, live_server, AIDANT)
+    await log_in_once(aidant, live_server, AIDANT)
     await aidant.goto(path)
     await aidant.get_by_role("link", name="Mandat à faire signer (imprimable)").click()
     mandat = aidant.locator(".aplus-mandat")
@@ -181,7 +181,7 @@ async def test_printable_mandat_with_and_without_javascript(open_page, live_serv
     # From the creation form, without JavaScript: a new tab, the form keeps what was typed.
     creator = await open_page(javascript=False)
     await creator.set_viewport_size(OFFICE)
-    await log_in(creator, live_server, AIDANT)
+    await log_in_once(creator, live_server, AIDANT)
     await creator.goto("/demandes/nouvelle")
     await creator.locator("#group-picker label", has_text="CAF de Paris").click()
     await creator.locator("#usager_first_name").fill("Noé")

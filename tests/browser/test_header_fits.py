@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import expect
-from support.browser import assert_accessible, log_in
+from support.browser import assert_accessible, log_in_once
 
 from app.domain.demo import demo_email
 
@@ -54,7 +54,7 @@ def assert_unclipped(m: dict, where: str) -> None:
 async def test_header_shows_republique_francaise_unclipped(who, open_page, live_server):
     for javascript in (True, False):
         page = await open_page(javascript=javascript)
-        await log_in(page, live_server, demo_email(who))
+        await log_in_once(page, live_server, demo_email(who))
         for width, height in SIZES:
             await page.set_viewport_size({"width": width, "height": height})
             await page.goto("/demandes")

@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from factories import make_application, make_user
 from support.demande_forms import VALID_NIR, text
 
+from app import formatting
 from app.domain import applications
 from app.tables import Answer, Application, AuditEvent
 
@@ -135,7 +136,8 @@ async def test_creator_adds_usager_fields_shown_in_the_usager_box(client, login,
     assert answer.kind == "usager_fields"
     assert json.loads(answer.added_fields) == [{"code": "nir", "value": VALID_NIR}]
     _, page = await client.page(f"/demandes/{application.id}")
-    assert VALID_NIR in page.select_one(".aplus-usager").get_text()
+    # Shown grouped, as on a carte Vitale.
+    assert formatting.nir(VALID_NIR) in page.select_one(".aplus-usager").get_text()
 
 
 async def test_options_are_refused_to_aidants_and_fields_to_instructors(client, login, world):
