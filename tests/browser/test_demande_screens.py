@@ -89,6 +89,9 @@ async def test_next_step_and_confirmation_without_javascript(open_page, live_ser
     await expect(caf.locator("#inviter-plier")).not_to_have_attribute("open", "")
     assert not await caf.get_by_label("Groupes du département").is_visible()
     await expect(caf.locator(".aplus-usager")).to_contain_text("1 85 03 75 118 001 64")
+    # "X consulte cette demande" needs the poll: nothing is said without JavaScript.
+    await expect(caf.locator("#presence")).to_be_empty()
+    assert not await caf.locator("#presence").is_visible()
     await assert_accessible(caf)
 
     await step.get_by_role("link", name="Répondre").click()
@@ -145,17 +148,6 @@ async def test_presence_and_confirmation_with_javascript(open_page, live_server)
     await expect(caf.locator("#confirmation")).to_be_focused()
     await expect(caf.locator("#messages")).to_have_attribute("aria-live", "polite")
     await assert_accessible(caf)
-
-
-async def test_presence_is_silent_without_javascript(open_page, live_server):
-    path, _ = await new_demande(live_server)
-    aidant = await open_page(javascript=False)
-    await aidant.set_viewport_size(OFFICE)
-    await log_in_once(aidant, live_server, AIDANT)
-    await aidant.goto(path)
-    await expect(aidant.locator("#presence")).to_be_empty()
-    assert not await aidant.locator("#presence").is_visible()
-    await assert_accessible(aidant)
 
 
 async def test_printable_mandat_with_and_without_javascript(open_page, live_server):
