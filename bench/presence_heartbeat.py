@@ -13,32 +13,30 @@ import time
 from playwright.async_api import async_playwright
 
 BASE, DEMANDE, STATE = sys.argv[1:4]
+TOKEN = "() => JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken']"
 
 
-async def main():
+async def main() -> None:
     async with async_playwright() as p:
-        b = await p.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox"])
-        ctx = await b.new_context(storage_state=STATE)
-        page = await ctx.new_page()
+        browser = await p.chromium.launch(executable_path="/usr/bin/chromium")
+        context = await browser.new_context(storage_state=STATE)
+        page = await context.new_page()
         await page.goto(f"{BASE}/demandes/{DEMANDE}")
-        token = await page.evaluate(
-            "() => JSON.parse(document.body.getAttribute('hx-headers'))['x-csrftoken']"
-        )
+        headers = {"x-csrftoken": await page.evaluate(TOKEN), "HX-Request": "true"}
         times = []
         for _ in range(200):
-            t = time.perf_counter()
-            r = await ctx.request.post(
-                f"{BASE}/demandes/{DEMANDE}/presence",
-                headers={"x-csrftoken": token, "HX-Request": "true"},
-                form={"ecrit": ""},
+            start = time.perf_counter()
+            response = await context.request.post(
+                f"{BASE}/demandes/{DEMANDE}/presence", headers=headers, form={"ecrit": ""}
             )
-            assert r.status == 200, r.status
-            times.append((time.perf_counter() - t) * 1000)
+            assert response.status == 200, response.status
+            times.append((time.perf_counter() - start) * 1000)
         times.sort()
         print(
-            f"presence heartbeat: n=200 median {statistics.median(times):.1f} ms p95 {times[189]:.1f} ms max {times[-1]:.1f} ms"
+            f"presence heartbeat: n=200 median {statistics.median(times):.1f} ms"
+            f" p95 {times[189]:.1f} ms max {times[-1]:.1f} ms"
         )
-        await b.close()
+        await browser.close()
 
 
 asyncio.run(main())
