@@ -59,11 +59,3 @@ async def heartbeat(application_id: UUID, user_id: UUID, *, writing: bool) -> li
         now - EXPIRY,
     )
     return [Present(r["first_name"], r["last_name"], r["writing"]) for r in rows]
-
-
-async def leave(application_id: UUID, user_id: UUID) -> None:
-    await Application.raw(
-        'DELETE FROM application_presence WHERE application = {} AND "user" = {}',
-        application_id,
-        user_id,
-    )
