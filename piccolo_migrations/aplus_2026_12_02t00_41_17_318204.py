@@ -8,7 +8,7 @@ presence is worth nothing after a crash, and its writes every few seconds skip t
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.table import Table
 
-ID = "2026-12-01T23:40:00:000000"
+ID = "2026-12-02T00:41:17:318204"
 VERSION = "1.38.0"
 DESCRIPTION = "presence on a demande page"
 

@@ -13,7 +13,8 @@ from support.browser import LiveServer, assert_accessible, log_in_once
 
 from app.domain.demo import demo_email
 
-AIDANT = demo_email("aidant")
+# Not the demo "aidant": other journeys log in as her, and login links are rate-limited.
+AIDANT = demo_email("aidant2")
 CAF = demo_email("instructeur.caf")
 OFFICE = {"width": 1024, "height": 768}
 
@@ -131,7 +132,7 @@ async def test_presence_and_confirmation_with_javascript(open_page, live_server)
     await expect(aidant.locator("#presence")).to_have_text(
         "Chloé Bernard consulte cette demande", timeout=10_000
     )
-    await expect(caf.locator("#presence")).to_contain_text("Alice Martin", timeout=10_000)
+    await expect(caf.locator("#presence")).to_contain_text("Bruno Petit", timeout=10_000)
     # Writing a reply shows too; the text itself never leaves the page.
     sent: list[str] = []
     caf.on("request", lambda r: sent.append(r.post_data or "") if "/presence" in r.url else None)
