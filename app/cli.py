@@ -224,8 +224,11 @@ def seed_demo(as_json: bool) -> None:
         click.echo(json.dumps(accounts, ensure_ascii=False))
     else:
         click.echo("Données de démonstration prêtes. Comptes :")
+        from app.domain.demo import ROLE_LABELS
+
         for account in accounts:
-            click.echo(f"  {account['email']:45} {', '.join(account['roles'])}")
+            roles = ", ".join(ROLE_LABELS.get(role, role) for role in account["roles"])
+            click.echo(f"  {account['email']:45} {roles}")
 
 
 @seed.command("volume", help="Charge un gros volume de demandes réalistes (benchmark).")
@@ -418,6 +421,10 @@ def statistics_refresh(full: bool) -> None:
 def run(host: str, port: int, no_demo: bool) -> None:
     from app.settings import get_settings
 
+    # SIGTERM (systemd, docker stop, kill) must stop everything as Ctrl-C does: by default it
+    # ends this process at once, skipping the cleanup below and the embedded PostgreSQL's
+    # exit hook, which left the server running for the next start to silently reuse.
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = get_settings()
     env = child_process_environment()
     env["DATABASE_URL"] = _database()
@@ -445,21 +452,21 @@ def run(host: str, port: int, no_demo: bool) -> None:
     step("migrate")
     if not no_demo:
         step("seed", "demo")
-    children = [
-        subprocess.Popen([*me, "web", "--host", host, "--port", str(port)], env=env),
-        subprocess.Popen([*me, "worker"], env=env),
-    ]
-    _wait_until_up(f"http://127.0.0.1:{port}/sante")
-    click.echo("")
-    click.echo(f"Administration+ tourne sur {base_url}")
-    click.echo(
-        f"Connexion : saisissez une adresse de démo sur {base_url}/connexion "
-        f"(par ex. aidant@demo.aplus.localhost),"
-    )
-    if catcher:
-        click.echo(f"puis ouvrez le lien reçu dans {base_url}/dev/mails")
-    click.echo("Ctrl-C pour tout arrêter.")
+    children: list[subprocess.Popen] = []
     try:
+        web = [*me, "web", "--host", host, "--port", str(port)]
+        children.append(subprocess.Popen(web, env=env))
+        children.append(subprocess.Popen([*me, "worker"], env=env))
+        _wait_until_up(f"http://127.0.0.1:{port}/sante")
+        click.echo("")
+        click.echo(f"Administration+ tourne sur {base_url}")
+        click.echo(
+            f"Connexion : saisissez une adresse de démo sur {base_url}/connexion "
+            f"(par ex. aidant@demo.aplus.localhost),"
+        )
+        if catcher:
+            click.echo(f"puis ouvrez le lien reçu dans {base_url}/dev/mails")
+        click.echo("Ctrl-C (ou SIGTERM) pour tout arrêter.")
         while all(c.poll() is None for c in children):
             time.sleep(0.5)
     except KeyboardInterrupt:
@@ -476,6 +483,10 @@ def run(host: str, port: int, no_demo: bool) -> None:
         if catcher:
             catcher.stop()
         click.echo("Arrêté.")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_until_up(url: str, timeout: float = 30) -> None:

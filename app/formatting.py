@@ -23,6 +23,17 @@ def date_fr(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def parse_date(value: str) -> date | None:
+    """A date typed in a form (yyyy-mm-dd from a date input, or jj/mm/aaaa); None if empty."""
+    value = value.strip()
+    if not value:
+        return None
+    if "/" in value:
+        day, month, year = value.split("/")
+        return date(int(year), int(month), int(day))
+    return date.fromisoformat(value)
+
+
 def datetime_fr(value: datetime | None) -> str:
     if value is None:
         return ""
@@ -40,6 +51,21 @@ def age(value: datetime) -> str:
         return f"il y a {int(seconds // 3600)} h"
     days = int(seconds // 86400)
     return "il y a 1 jour" if days == 1 else f"il y a {days} jours"
+
+
+def nir(value: str) -> str:
+    """A NIR as printed on a carte Vitale: 1 85 03 75 118 001 64 (sex, year, month,
+    département, commune, order, key); anything else as it was typed."""
+    compact = value.replace(" ", "")
+    if len(compact) != 15:
+        return value
+    parts = (compact[0], compact[1:3], compact[3:5], compact[5:7], compact[7:10], compact[10:13])
+    return " ".join((*parts, compact[13:]))
+
+
+def usager_value(code: str, value: str) -> str:
+    """An usager field as pages show it (stored as typed, validated)."""
+    return nir(value) if code == "nir" else value
 
 
 def size(value: int) -> str:

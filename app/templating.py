@@ -122,6 +122,14 @@ def flash_cookie(message: str, level: str = "success") -> Cookie:
     )
 
 
+def htmx_notice(response: Template, message: str) -> Template:
+    """Confirm an htmx swap that cannot carry the message itself (a table row cannot hold an
+    out-of-band element): app.js puts it in the page's live region (#messages) and focuses it.
+    JSON with ASCII escapes: header values are not UTF-8."""
+    response.headers["HX-Trigger"] = json.dumps({"aplusNotice": message})
+    return response
+
+
 def redirect(path: str, message: str | None = None, level: str = "success") -> Response:
     """303 to a local path, with an optional flash message."""
     cookies = [flash_cookie(message, level)] if message else []

@@ -100,6 +100,11 @@ def test_seed_demo_is_idempotent(fresh_database):
     plain = aplus("seed", "demo", database_url=fresh_database)
     assert plain.returncode == 0, plain.stderr
     assert accounts[0]["email"] in plain.stdout
+    # The banner speaks French, as the README's table of demo accounts does.
+    admin_line = next(line for line in plain.stdout.splitlines() if "admin@" in line)
+    assert admin_line.split()[-1] == "administrateur"
+    for english in ("helper", "instructor", "manager", "observer", "admin\n"):
+        assert english not in plain.stdout + "\n"
 
 
 def test_migrate_twice_changes_nothing(fresh_database):

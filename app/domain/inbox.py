@@ -496,6 +496,8 @@ def _row(r: dict, now: datetime, instructor_view: bool) -> Row:
 def age_label(created_at: datetime, now: datetime) -> str:
     """ "il y a 3 h", "il y a 12 j": short enough for a table cell."""
     seconds = max((now - created_at).total_seconds(), 0)
+    if seconds < 60:
+        return "à l'instant"
     if seconds < 3600:
         return f"il y a {int(seconds // 60)} min"
     if seconds < 86400:

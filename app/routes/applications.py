@@ -21,7 +21,7 @@ from litestar.response import Template
 from app import formatting, notifications, policies
 from app.auth import loaded
 from app.domain import application_forms as forms
-from app.domain import applications, audit, files, reference
+from app.domain import applications, audit, files, presence, reference
 from app.domain.application_forms import Checked
 from app.domain.validators import ValidationError
 from app.piccolo_conf import DB
@@ -35,6 +35,8 @@ from app.policies import (
     can_create_application,
     can_invite,
     can_open_application,
+    can_print_mandat,
+    can_see_presence,
     policy,
 )
 from app.security import client_address
@@ -344,7 +346,12 @@ def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bo
             "author_name": f"{answer['first_name']} {answer['last_name']}".strip(),
             "kind_label": KIND_LABELS.get(answer["kind"], ""),
             "added_fields": [
-                {"label": reference.usager_field_label(f["code"]), "value": f["value"]}
+                {
+                    "code": f["code"],
+                    "label": reference.usager_field_label(f["code"]),
+                    "value": f["value"],
+                    "shown": formatting.usager_value(f["code"], f["value"]),
+                }
                 for f in answer["added_fields"]
             ],
             "is_private": answer["visibility"] != "public",
@@ -357,7 +364,8 @@ def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bo
         entry["files_count"] = len(answer["files"])
         entry["files"] = []
         entry["added_fields"] = [
-            {"label": f["label"], "value": _mask(f["value"])} for f in entry["added_fields"]
+            {**f, "value": _mask(f["value"]), "shown": _mask(f["value"])}
+            for f in entry["added_fields"]
         ]
         entry["can_download"] = False
     else:
@@ -385,15 +393,20 @@ async def _page_context(
     ]
     creator_view = policies.is_creator(viewer, facts)
     usager = [
-        ("Prénom", app["usager_first_name"]),
-        ("Nom", app["usager_last_name"]),
-        ("Date de naissance", formatting.date_fr(app["usager_birth_date"])),
-    ] + [(reference.usager_field_label(f["code"]), f["value"]) for f in app["usager_fields"]]
+        ("Prénom", app["usager_first_name"], ""),
+        ("Nom", app["usager_last_name"], ""),
+        ("Date de naissance", formatting.date_fr(app["usager_birth_date"]), ""),
+    ] + [
+        (reference.usager_field_label(f["code"]), f["value"], f["code"])
+        for f in app["usager_fields"]
+    ]
     # Fields added later by the creator appear in the usager box too (spec §4.2).
     for entry in entries:
-        usager += [(f["label"], f["value"]) for f in entry["added_fields"]]
+        usager += [(f["label"], f["value"], f["code"]) for f in entry["added_fields"]]
     if anonymised:
-        usager = [(label, _mask(value or "")) for label, value in usager]
+        usager = [(label, _mask(value or "")) for label, value, _code in usager]
+    else:
+        usager = [(label, formatting.usager_value(code, value)) for label, value, code in usager]
     can = {
         "read": not anonymised,
         "download": (not anonymised) and policies.can_download_file(viewer, facts),
@@ -405,7 +418,9 @@ async def _page_context(
         "archive": policies.can_archive(viewer, facts),
         "rate_usefulness": policies.is_on_creator_side(viewer, facts),
         "reopen": policies.can_reopen(viewer, facts),
+        "print_mandat": policies.can_print_mandat(viewer, facts),
     }
+    step, step_text = next_step(app["status"], can, creator_side=can["rate_usefulness"])
     context: dict[str, Any] = {
         "title": "Demande archivée"
         if facts.is_wiped
@@ -437,6 +452,13 @@ async def _page_context(
         "max_file_mb": get_settings().max_file_bytes // (1024 * 1024),
         "retention_days": get_settings().files_retention_days,
         "notice": notice,
+        "next_step": step,
+        "next_step_text": step_text,
+        # Folded forms open again when they hold errors, or after the no-JS "Afficher les
+        # groupes de ce département" (a GET carrying the chosen département).
+        "invite_open": bool((invite_form or {}).get("errors"))
+        or "departement" in request.query_params,
+        "presence_seconds": presence.POLL_SECONDS,
         "answer_form": answer_form
         or {"values": {"signature": _session_signature(request)}, "errors": {}},
         "archive_form": archive_form or {"values": {}, "errors": {}},
@@ -444,6 +466,30 @@ async def _page_context(
     if can["invite"]:
         context.update(await _invite_context(request, facts, view, invite_form))
     return context
+
+
+def next_step(status: str, can: dict, *, creator_side: bool) -> tuple[str | None, str]:
+    """What this viewer should do first on the demande, shown at the top of the page.
+
+    The aidant's side archives a processed demande and waits on a new one; whoever may answer
+    an open demande is sent to the reply form; an archived demande offers reopening. Other
+    actions stay folded below the thread (docs/decisions/2026-12-01-demande-next-step.md).
+    """
+    if status == "archived":
+        return ("reopen", "") if can["reopen"] else (None, "")
+    if status == "processed" and creator_side and can["archive"]:
+        return "archive", ""
+    if not can["answer"]:
+        return None, ""
+    if can["instructor_options"]:
+        if status == "new":
+            return "answer", "prendre la demande en charge ou répondre à l'aidant"
+        return "answer", "répondre à l'aidant"
+    if creator_side:
+        if status == "new":
+            return "wait", ""
+        return "answer", "répondre aux organismes"
+    return "answer", "répondre"
 
 
 async def _invite_context(
@@ -509,17 +555,19 @@ async def show_application(request: Request, application_id: FromPath[UUID]) -> 
     return render(request, "applications/show.html", context)
 
 
-async def _answer_page(
-    request: Request, application_id: UUID, message: str, *, anchor: str = ""
-) -> Response:
-    """After an action: the refreshed demande for htmx, a 303 with a flash message otherwise."""
+async def _answer_page(request: Request, application_id: UUID, message: str) -> Response:
+    """After an action: the refreshed demande for htmx, a 303 with a flash message otherwise.
+
+    The redirect's anchor brings the flash into view (it is above the header of the demande,
+    far from the form that was posted); the flash takes the focus itself (_flashes.html).
+    """
     if wants_fragment(request):
         facts = await _load(request, application_id)
         context = await _page_context(request, facts, notice=message)
         return render(
             request, "applications/show.html", context, fragment="applications/_demande.html"
         )
-    return redirect(f"/demandes/{application_id}{anchor}", message)
+    return redirect(f"/demandes/{application_id}#confirmation", message)
 
 
 async def _wiped_page(request: Request, facts: ApplicationFacts, wiped_at) -> Response:
@@ -544,6 +592,98 @@ def _error_page(request: Request, context: dict) -> Response:
         fragment="applications/_demande.html",
         status_code=200 if wants_fragment(request) else 400,
     )
+
+
+# --- presence and the printable mandat -----------------------------------------------------------
+
+
+@post(
+    "/demandes/{application_id:uuid}/presence",
+    opt=policy(can_see_presence, application=DEMANDE),
+    status_code=200,
+)
+async def presence_fragment(request: Request, application_id: FromPath[UUID]) -> Template:
+    """The htmx poll of the demande page: a heartbeat, answered with who else is there.
+
+    A POST (it writes the heartbeat) that only htmx sends; outside the viewer's scope it is a
+    404 like the page itself, so it tells nothing about who looks at what.
+    """
+    viewer = _viewer(request)
+    facts = _facts(request)
+    form = await request.form()
+    others = await presence.heartbeat(facts.id, viewer.id, writing=bool(form.get("ecrit")))
+    return render(request, "applications/_presence.html", {"others": others})
+
+
+def _mandat_context(values: dict, *, creator, groups: list, structure: str) -> dict:
+    return {
+        "title": "Mandat à faire signer",
+        "v": values,
+        "creator": creator,
+        "structure": structure,
+        "groups": groups,
+        "fmt": formatting,
+        "retention_days": get_settings().personal_data_retention_days,
+    }
+
+
+@get("/demandes/{application_id:uuid}/mandat", opt=policy(can_print_mandat, application=DEMANDE))
+async def demande_mandat(request: Request, application_id: FromPath[UUID]) -> Template:
+    """The mandat pre-filled from the demande: printed, signed on paper, never stored."""
+    facts = _facts(request)
+    view = await applications.load_demande(facts.id)
+    app = view.application
+    creator_group = await applications.groups_by_ids({facts.creator_group_id} - {None})
+    creator = await User.objects().where(User.id == facts.creator_id).first()
+    values = {
+        "usager_first_name": app["usager_first_name"],
+        "usager_last_name": app["usager_last_name"],
+        "usager_birth_date": app["usager_birth_date"],
+        "mandat_date": view.mandat["obtained_on"] if view.mandat else formatting.today(),
+        "app_id": facts.id,
+    }
+    structure = creator_group[0]["name"] if creator_group else ""
+    context = _mandat_context(values, creator=creator, groups=view.groups, structure=structure)
+    return render(request, "applications/mandat.html", context)
+
+
+@post(
+    "/demandes/nouvelle/mandat",
+    opt=policy(can_create_application),
+    status_code=200,
+    request_max_body_size=_max_body(),
+)
+async def new_application_mandat(request: Request) -> Template:
+    """The mandat pre-filled from the creation form as typed so far (a POST: the usager's
+    name never goes into a URL); nothing is stored."""
+    viewer = _viewer(request)
+    form = await request.form()
+    my_groups = await applications.groups_by_ids(viewer.group_ids)
+    chosen = forms.text(form, "creator_group")
+    structure = next((g["name"] for g in my_groups if str(g["id"]) == chosen), "")
+    if not structure and my_groups:
+        structure = my_groups[0]["name"]
+    picker = await applications.addressable_groups(forms.text(form, "area"))
+    ticked = {str(g) for g in forms.uuids(form, "groups")}
+    groups = [g for g in picker if str(g["id"]) in ticked]
+    try:
+        birth = formatting.parse_date(forms.text(form, "usager_birth_date"))
+    except ValueError:
+        birth = None
+    try:
+        mandat_date = formatting.parse_date(forms.text(form, "mandat_date")) or formatting.today()
+    except ValueError:
+        mandat_date = formatting.today()
+    values = {
+        "usager_first_name": forms.text(form, "usager_first_name")[:100],
+        "usager_last_name": forms.text(form, "usager_last_name")[:100],
+        "usager_birth_date": birth,
+        "mandat_date": mandat_date,
+        "app_id": None,
+    }
+    creator = await _acting_user(viewer)
+    context = _mandat_context(values, creator=creator, groups=groups, structure=structure)
+    return render(request, "applications/mandat.html", context)
 
 
 # --- answering ----------------------------------------------------------------------------------
@@ -615,7 +755,7 @@ async def post_answer(request: Request, application_id: FromPath[UUID]) -> Respo
         return await _wiped_page(request, facts, wiped.wiped_at)
     await applications.mark_seen(facts.id, viewer.id)
     await _remember_signature(request, v["signature"])
-    return await _answer_page(request, facts.id, "Votre message a été envoyé.", anchor="#fil")
+    return await _answer_page(request, facts.id, "Votre message a été envoyé.")
 
 
 async def _save_answer(
@@ -751,7 +891,7 @@ async def post_invitation(request: Request, application_id: FromPath[UUID]) -> R
             )
         await notifications.invitation_sent(invitation)
     await _remember_signature(request, v["signature"])
-    return await _answer_page(request, facts.id, "Les invitations ont été envoyées.", anchor="#fil")
+    return await _answer_page(request, facts.id, "Les invitations ont été envoyées.")
 
 
 # --- archiving ----------------------------------------------------------------------------------
@@ -882,6 +1022,9 @@ router = Router(
         group_picker,
         create_application,
         show_application,
+        presence_fragment,
+        demande_mandat,
+        new_application_mandat,
         post_answer,
         invite_group_picker,
         post_invitation,

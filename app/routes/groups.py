@@ -33,7 +33,7 @@ from app.policies import (
 )
 from app.security import client_address
 from app.tables import Group
-from app.templating import redirect, render, wants_fragment
+from app.templating import htmx_notice, redirect, render, wants_fragment
 
 POLICY = policy(can_list_my_groups)
 GROUP = GroupById()
@@ -380,7 +380,9 @@ async def save_member(
             "Les modifications ont été enregistrées.",
         )
     saved = await _member_or_404(group, user_id)
-    return _row(request, await _block(group, focus_user=user_id), saved)
+    # The same confirmation as the redirect's flash, in the live region (app.js).
+    row = _row(request, await _block(group, focus_user=user_id), saved)
+    return htmx_notice(row, "Les modifications ont été enregistrées.")
 
 
 # --- creating accounts -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The home page and the health check."""
+"""The home page, the legal pages every public service links from its footer, the health check."""
 
 from litestar import Request, Response, Router, get
 from litestar.response import Template
@@ -18,6 +18,20 @@ async def home(request: Request) -> Template:
     return render(request, "pages/home.html")
 
 
+# The legal pages are public: the accessibility statement must be reachable without an account.
+LEGAL_PAGES = {
+    "/accessibilite": ("pages/accessibilite.html", "Déclaration d'accessibilité"),
+    "/mentions-legales": ("pages/mentions_legales.html", "Mentions légales"),
+    "/donnees-personnelles": ("pages/donnees_personnelles.html", "Données personnelles"),
+}
+
+
+@get(list(LEGAL_PAGES), opt=public())
+async def legal_page(request: Request) -> Template:
+    template, title = LEGAL_PAGES[request.url.path]
+    return render(request, template, {"title": title})
+
+
 @get("/sante", opt=public(), cache_control=None)
 async def health() -> Response:
     """200 with the database status, 503 when the database does not answer."""
@@ -34,4 +48,4 @@ def _select_one():
     return QueryString("SELECT 1")
 
 
-router = Router(path="", route_handlers=[home, health])
+router = Router(path="", route_handlers=[home, legal_page, health])

@@ -161,10 +161,12 @@ async def run_journey(open_page, live_server: LiveServer, *, javascript: bool) -
     await expect(caf.get_by_text("Votre message a été envoyé.")).to_be_visible()
     if javascript:
         await assert_swapped_in_place(caf, loads, live_server.url + path)
-        # The server marked the notice for focus after the swap (app.js).
-        await expect(caf.locator("#demande [role=status]")).to_be_focused()
+        # The notice went to the page's live region, focused after the swap (app.js).
+        await expect(caf.locator("#messages #confirmation")).to_be_focused()
     await assert_accessible(caf)
 
+    # Inviting is not the instructeur's first step: folded until asked for.
+    await caf.locator("#inviter-plier > summary").click()
     invite = caf.locator("#inviter")
     if javascript:
         # The group picker of the invite form follows the chosen département in place.

@@ -110,6 +110,8 @@ async def test_groups_journey_with_javascript(page, live_server):
     row = page.locator(f"#{row_id}")
     await expect(row).to_contain_text("Technicienne conseil")
     await expect(row.get_by_role("link", name=f"Modifier Mona Membre{tag}")).to_be_focused()
+    # Confirmed as without JavaScript, in the live region (announced; focus stays on the row).
+    await expect(page.locator("#messages")).to_have_text("Les modifications ont été enregistrées.")
     await other_rows_untouched()
     await assert_accessible(page)
 

@@ -36,7 +36,8 @@ def test_the_walk_sees_the_routes(app):
 def test_public_routes_are_the_expected_list(app):
     public = sorted({path for path, h in all_handlers(app) if (h.opt or {}).get("public")})
     allowed = re.compile(
-        r"^(/|/sante|/static.*|/connexion.*|/cgu/texte|/dev/.*|/statistiques/publiques.*)$"
+        r"^(/|/sante|/static.*|/connexion.*|/cgu/texte|/dev/.*|/statistiques/publiques.*"
+        r"|/accessibilite|/mentions-legales|/donnees-personnelles)$"
     )
     assert [p for p in public if not allowed.match(p)] == []
 

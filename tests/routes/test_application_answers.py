@@ -8,6 +8,7 @@ from bs4 import BeautifulSoup
 from factories import make_application, make_user
 from support.demande_forms import VALID_NIR, text
 
+from app import formatting
 from app.domain import applications
 from app.tables import Answer, Application, AuditEvent
 
@@ -31,7 +32,7 @@ async def test_instructor_takes_charge_then_marks_processed(client, login, world
         f"/demandes/{application.id}/reponses", {"body": "", "quick": "take_charge"}
     )
     assert response.status_code == 303
-    assert response.headers["location"] == f"/demandes/{application.id}#fil"
+    assert response.headers["location"] == f"/demandes/{application.id}#confirmation"
     answer = await Answer.objects().where(Answer.application == application.id).first()
     assert answer.kind == "take_charge" and answer.author_group == world.caf.id
     assert await status_of(application) == "in_progress"
@@ -107,8 +108,10 @@ async def test_htmx_answer_returns_the_refreshed_demande_and_an_empty_form(clien
     )
     assert response.status_code == 200
     page = BeautifulSoup(response.text, "html.parser")
-    root = page.find(True)
+    # The demande to swap, and the confirmation for the page's live region (out of band).
+    oob, root = page.find_all(True, recursive=False)
     assert root["id"] == "demande"
+    assert oob["hx-swap-oob"] == "innerHTML:#messages"
     assert "Bien reçu." in page.select_one("#fil").get_text()
     assert page.select_one("#answer-body").get_text() == ""
     assert (
@@ -133,7 +136,8 @@ async def test_creator_adds_usager_fields_shown_in_the_usager_box(client, login,
     assert answer.kind == "usager_fields"
     assert json.loads(answer.added_fields) == [{"code": "nir", "value": VALID_NIR}]
     _, page = await client.page(f"/demandes/{application.id}")
-    assert VALID_NIR in page.select_one(".aplus-usager").get_text()
+    # Shown grouped, as on a carte Vitale.
+    assert formatting.nir(VALID_NIR) in page.select_one(".aplus-usager").get_text()
 
 
 async def test_options_are_refused_to_aidants_and_fields_to_instructors(client, login, world):

@@ -315,7 +315,10 @@ async def test_profile_edit_keeps_email_read_only(client, db, login):
     await login(user)
     page = await client.get("/profil")
     soup = BeautifulSoup(page.text, "html.parser")
-    assert soup.select_one("#champ-email").has_attr("readonly")
+    # Shown as text, not as an input that looks editable.
+    email = soup.select_one("#champ-email")
+    assert email.name == "p" and email.get_text(strip=True) == "prof@caf.fr"
+    assert not soup.select("input[type=email], input[name=email]")
     assert "ne peut modifier l'adresse e-mail" in page.text
     bad = await client.post_form(
         "/profil",

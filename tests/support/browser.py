@@ -265,3 +265,21 @@ async def log_in(page, server: LiveServer, email: str) -> None:
     await page.goto(await login_link(server, email, count=already + 1))
     await page.get_by_role("button", name="Me connecter").click()
     await page.wait_for_load_state()
+
+
+_SESSIONS: dict[tuple[str, str], list[dict]] = {}
+
+
+async def log_in_once(page, server: LiveServer, email: str) -> None:
+    """Log in through the real journey the first time, then reuse that session's cookie.
+
+    Login links are rate-limited per address (5 per 10 minutes): tests that only need to be
+    someone, not to test logging in, must not spend the demo accounts' quota.
+    """
+    key = (server.url, email)
+    if key not in _SESSIONS:
+        await log_in(page, server, email)
+        _SESSIONS[key] = [c for c in await page.context.cookies() if c["name"] == "aplus_session"]
+        assert _SESSIONS[key], "no session cookie after logging in"
+        return
+    await page.context.add_cookies(_SESSIONS[key])

@@ -45,3 +45,28 @@ document.addEventListener("htmx:responseError", function (event) {
   notice.appendChild(text);
   target.prepend(notice);
 });
+
+// Buttons only a browser without JavaScript needs (htmx refreshes those lists on change).
+document.documentElement.setAttribute("data-aplus-htmx", window.htmx ? "on" : "off");
+
+// Presence: tell the next poll whether a reply is being written (never what it says).
+document.addEventListener("input", function (event) {
+  if (event.target.id !== "answer-body") { return; }
+  var flag = document.getElementById("presence-ecrit");
+  if (flag) { flag.value = event.target.value.trim() ? "1" : ""; }
+});
+
+// A confirmation sent with an htmx answer (HX-Trigger "aplusNotice", see templating.py): shown
+// in the page's live region, announced, like the flash a page without JavaScript gets.
+document.addEventListener("aplusNotice", function (event) {
+  var region = document.getElementById("messages");
+  if (!region) { return; }
+  var alert = document.createElement("div");
+  alert.className = "fr-alert fr-alert--success fr-alert--sm fr-mb-3w";
+  alert.id = "confirmation";
+  alert.tabIndex = -1;
+  var text = document.createElement("p");
+  text.textContent = event.detail.value;
+  alert.appendChild(text);
+  region.replaceChildren(alert);
+});
