@@ -866,11 +866,13 @@ def can_ask_to_reopen(viewer: Viewer | None, application: ApplicationFacts) -> b
     return not application.is_open and _can_close(viewer, application)
 
 
+@route_rule
 def can_print_mandat(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """The pre-filled mandat is the aidant's paper: the creator's side, who reads the demande."""
     return can_read_application(viewer, application) and is_on_creator_side(viewer, application)
 
 
+@route_rule
 def can_see_presence(viewer: Viewer | None, application: ApplicationFacts) -> bool:
     """Who else has the demande open: only for those who read it (never the anonymised view)."""
     return can_read_application(viewer, application)

@@ -60,7 +60,7 @@ async def test_each_viewer_sees_the_others_present_then_not_after_expiry(client,
         clock.reset()
 
 
-async def test_presence_is_a_404_outside_the_demande_and_for_the_anonymised_view(
+async def test_presence_is_a_404_outside_the_demande_and_refused_to_the_anonymised_view(
     client, login, world
 ):
     application = await demande(world)
@@ -73,10 +73,11 @@ async def test_presence_is_a_404_outside_the_demande_and_for_the_anonymised_view
         AuditEvent.actor_id == world.caf13_agent.id
     )
     assert [e["code"] for e in events] == ["not_found_in_scope"]
-    # An admin of the département sees the demande anonymised, but not who is looking at it.
+    # An admin of the département sees the demande anonymised (so a 403 tells them nothing
+    # new), but not who is looking at it.
     admin = await make_user(admin=True, admin_areas=["75"])
     await login(admin)
-    assert (await poll(client, application)).status_code == 404
+    assert (await poll(client, application)).status_code == 403
     # Their refused polls left no trace of presence.
     rows = await Application.raw(
         'SELECT "user" FROM application_presence WHERE application = {}', application.id
