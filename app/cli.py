@@ -176,6 +176,7 @@ def jobs_run(name: str) -> None:
     if job is None:
         known = ", ".join(registry.job_name(j) for j in CRON_JOBS)
         _fail(f"Tâche inconnue : {name!r} (tâches : {known})")
+
     async def go():
         from app.jobs import queue
 
