@@ -61,7 +61,8 @@ async def run_journey(open_page, live_server, javascript: bool) -> None:
     demande_id = await _new_demande(aidant, tag)
     path = f"/demandes/{demande_id}"
 
-    # --- the experts, from the invitation picker -------------------------------------------
+    # --- the experts, from the invitation picker (folded under the thread) ------------------
+    await aidant.locator("summary", has_text="Inviter un collègue ou un organisme").click()
     experts = aidant.get_by_label("L'équipe Administration+ (experts)")
     await expect(experts).to_be_visible()
     await assert_accessible(aidant)
@@ -78,7 +79,8 @@ async def run_journey(open_page, live_server, javascript: bool) -> None:
     if javascript:
         assert loads == [], "the invitation should swap the demande in place"
     else:
-        assert aidant.url.endswith(path + "#fil")
+        # The redirect anchors the confirmation, which takes the focus (issue 15, item 6).
+        assert aidant.url.endswith(path + "#confirmation")
     await assert_accessible(aidant)
     await screenshots(aidant, f"experts-invited-{suffix}")
 

@@ -77,6 +77,8 @@ async def test_an_archived_then_wiped_demande_shown_to_its_creator(open_page, li
     path = aidant.url.removeprefix(live_server.url)
     demande_id = path.rsplit("/", 1)[1]
 
+    # On a demande nobody has answered yet, archiving is folded under the thread.
+    await aidant.locator("summary", has_text="Archiver la demande").click()
     archive = aidant.locator("#archiver")
     await archive.locator("label[for=usefulness-oui]").click()
     await archive.get_by_role("button", name="Archiver").click()

@@ -178,10 +178,12 @@ async def test_the_wipe_leaves_no_marker_anywhere_and_keeps_the_statistics(
     everything = [*old_markers.values(), *young_markers.values()]
     assert [w for w, where in (await where_found(everything)).items() if not where] == []
 
+    # Other tests' workers may have recorded runs of their own: count this one.
+    runs_before = await count_runs("wipe_personal_data")
     await enqueue("wipe_personal_data", key="cron:wipe_personal_data")
     await run_jobs()
 
-    assert await count_runs("wipe_personal_data") == 1
+    assert await count_runs("wipe_personal_data") == runs_before + 1
     found = await where_found(everything)
     assert {w: found[w] for w in old_markers.values() if found[w]} == {}
     # The demande archived 89 days ago keeps everything.

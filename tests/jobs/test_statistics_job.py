@@ -27,4 +27,5 @@ def test_schedules_are_registered_with_the_worker():
     crons = {c.function.__name__: c.cron for c in worker.CRON_JOBS}
     assert crons["refresh_statistics"] == statistics_jobs.INCREMENTAL_CRON
     assert crons["refresh_statistics_full"] == statistics_jobs.FULL_CRON
-    assert statistics_jobs.refresh_statistics in worker.FUNCTIONS
+    # The worker runs the recorded version of each cron job (its runs go to job_run).
+    assert "refresh_statistics" in {f.__name__ for f in worker.FUNCTIONS}
