@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.async_api import expect
-from support.browser import assert_accessible, log_in, run_step
+from support.browser import accept_cgu, assert_accessible, log_in, run_step
 from support.testenv import ROOT
 
 SCREENSHOTS = os.environ.get("APLUS_SCREENSHOTS")
@@ -34,12 +34,7 @@ async def _new_aidant(page, server) -> None:
         server.env, ROOT,
     )  # fmt: skip
     await log_in(page, server, email)
-    await page.wait_for_url("**/cgu**")
-    await page.get_by_label("Qualité").fill("Conseillère France Services")
-    await page.get_by_label("Téléphone professionnel").fill("01 23 45 67 89")
-    await page.locator("label[for=champ-accepte]").click()
-    await page.get_by_role("button", name="Accepter et continuer").click()
-    await page.wait_for_url(server.url + "/demandes")
+    await accept_cgu(page, server, "Conseillère France Services")
 
 
 async def _create_demande(page, subject: str, javascript: bool) -> None:
