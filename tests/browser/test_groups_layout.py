@@ -106,3 +106,21 @@ async def test_my_groups_fits_the_screen(page, live_server, width, height):
     await _assert_fits(page, section)
     await assert_accessible(page)
     await _shot(page, "mes-groupes-nouveaux-comptes-erreur", width)
+
+
+async def test_the_edit_page_without_javascript_fits_1024(page_nojs, live_server):
+    """Without JavaScript the row's edit form is a page of its own: it fits the same way."""
+    page = page_nojs
+    await page.set_viewport_size({"width": 1024, "height": 768})
+    tag = uuid.uuid4().hex[:8]
+    member = f"membre-{tag}@caf.fr"
+    _cli_user(live_server, member, "Mona", f"Membre{tag}")
+    await _log_in_as_new_responsable(page, live_server, tag)
+    await page.goto("/groupes")
+    group_id, row_id = await _ids(page, member)
+    await page.locator(f"#{row_id}").get_by_role("link", name=f"Modifier Mona Membre{tag}").click()
+    await page.wait_for_url(f"**/groupes/{group_id}/membres/*/edition")
+    editing = page.locator(f"#{row_id}.aplus-editing")
+    await _assert_usable(editing.locator("input.fr-input"))
+    await _assert_fits(page, page.locator(f"#groupe-{group_id}"))
+    await assert_accessible(page)
