@@ -103,15 +103,51 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 
+# A NIR or an identifier is often typed in groups ("1 85 05 78 006 084 36") but stored in one
+# piece; "2A"/"2B" (Corsica) sit inside a NIR.
+_NUMERIC = re.compile(r"[0-9]+|2[ab]")
+# A French phone number typed in one piece. Usager fields are indexed in both forms
+# (`aplus_field_values`), but a number written in a message or description is in pairs.
+_COMPACT_PHONE = re.compile(r"0[1-9][0-9]{8}")
+
+
 def search_terms(query: str) -> list[str]:
-    """Words of a search, folded; one-letter words are dropped (they would match everything)."""
-    words = re.findall(r"[a-z0-9]+", fold(query))
-    return [w for w in words if len(w) > 1][:MAX_SEARCH_TERMS]
+    """Terms of a search, folded; one-letter words are dropped (they would match everything).
+
+    Consecutive numeric groups make one term, their parts separated by spaces ("06 12 34"):
+    `tsquery` matches it written in one piece or in those groups.
+    """
+    terms: list[str] = []
+    run: list[str] = []
+    for word in [*re.findall(r"[a-z0-9]+", fold(query)), ""]:
+        if word and _NUMERIC.fullmatch(word):
+            run.append(word)
+            continue
+        if len(run) > 1:
+            terms.append(" ".join(run))
+        elif run and len(run[0]) > 1:
+            terms.append(run[0])
+        run = []
+        if len(word) > 1:
+            terms.append(word)
+    return terms[:MAX_SEARCH_TERMS]
+
+
+def _term_query(term: str) -> str:
+    parts = term.split(" ")
+    if len(parts) > 1:
+        # In one piece (a NIR stored without spaces) or as the groups typed (as before).
+        apart = " & ".join(f"{p}:*" for p in parts if len(p) > 1)
+        return f"({''.join(parts)}:*" + (f" | {apart})" if apart else ")")
+    if _COMPACT_PHONE.fullmatch(term):
+        pairs = " <-> ".join(term[i : i + 2] for i in range(0, 10, 2))
+        return f"({term}:* | {pairs})"
+    return f"{term}:*"
 
 
 def tsquery(terms: Iterable[str]) -> str:
-    """Every word must match, each as a prefix ("dupon" finds "Dupont"); input is [a-z0-9]."""
-    return " & ".join(f"{t}:*" for t in terms)
+    """Every term must match, each word as a prefix ("dupon" finds "Dupont"); input is [a-z0-9]."""
+    return " & ".join(_term_query(t) for t in terms)
 
 
 # --- the page ----------------------------------------------------------------------------
@@ -360,15 +396,20 @@ async def load_page(
     query: str = "",
     after: Cursor | None = None,
     before: Cursor | None = None,
+    open_first_match: bool = False,
 ) -> InboxPage:
-    """The inbox as the viewer sees it: three queries whatever the size of the scope."""
+    """The inbox as the viewer sees it: three queries whatever the size of the scope (four with
+    a search). A search counts its matches in every tab; with `open_first_match` (a search just
+    submitted) an empty requested tab gives way to the first tab holding a match."""
     now = clock.now()
-    tab = tab_for(viewer, tab_key)
-    own_groups = await _own_groups(viewer)
-    selected = [g for g in dict.fromkeys(group_ids) if g in {o["id"] for o in own_groups}]
     terms = search_terms(query)
+    # Counted before listing, so a new search can open the first tab that holds a match.
+    own_groups, selected, narrow, buckets = await _scope_counts(viewer, group_ids, terms, now)
+    tab = tab_for(viewer, tab_key)
+    if open_first_match:
+        tab = _first_match_tab(viewer, tab, own_groups, buckets)
+    tab_counts, group_counts, capped = _tally(viewer, tab, own_groups, buckets)
 
-    narrow = await _search_is_narrow(viewer, terms) if terms else True
     filters = _filters(viewer, selected, terms, narrow)
     backwards = before is not None and after is None
     rows = await _list_rows(viewer, tab, filters, now, before if backwards else after, backwards)
@@ -377,9 +418,6 @@ async def load_page(
     if backwards:
         rows.reverse()
 
-    tab_counts, group_counts, capped = await _counts(
-        viewer, tab, own_groups, selected, terms, narrow, now
-    )
     page = InboxPage(
         tabs=[(t, tab_counts.get(t.key, 0)) for t in tabs_for(viewer)],
         tab=tab,
@@ -402,6 +440,37 @@ async def load_page(
     return page
 
 
+async def search_tab(
+    viewer: Viewer, *, tab_key: str | None, group_ids: Iterable[UUID], query: str
+) -> str:
+    """The tab a search just submitted opens: the requested one, or if it holds no match the
+    first tab that does (issue 15: a search covers every tab, not only the current one)."""
+    tab = tab_for(viewer, tab_key)
+    terms = search_terms(query)
+    if not terms:
+        return tab.key
+    own_groups, _, _, buckets = await _scope_counts(viewer, group_ids, terms, clock.now())
+    return _first_match_tab(viewer, tab, own_groups, buckets).key
+
+
+async def _scope_counts(
+    viewer: Viewer, group_ids: Iterable[UUID], terms: list[str], now: datetime
+) -> tuple[list[dict], list[UUID], bool, list[dict]]:
+    """The viewer's groups, the selected ones, the search plan and the count buckets."""
+    own_groups = await _own_groups(viewer)
+    selected = [g for g in dict.fromkeys(group_ids) if g in {o["id"] for o in own_groups}]
+    narrow = await _search_is_narrow(viewer, terms) if terms else True
+    buckets = await _count_buckets(viewer, own_groups, selected, terms, narrow, now)
+    return own_groups, selected, narrow, buckets
+
+
+def _first_match_tab(viewer: Viewer, tab: Tab, own_groups: list[dict], buckets) -> Tab:
+    tab_counts, _, _ = _tally(viewer, tab, own_groups, buckets)
+    if tab_counts.get(tab.key):
+        return tab
+    return next((t for t in tabs_for(viewer) if tab_counts.get(t.key)), tab)
+
+
 async def _own_groups(viewer: Viewer) -> list[dict]:
     if not viewer.group_ids:
         return []
@@ -411,17 +480,16 @@ async def _own_groups(viewer: Viewer) -> list[dict]:
     )
 
 
-async def _counts(
+async def _count_buckets(
     viewer: Viewer,
-    tab: Tab,
     own_groups: list[dict],
     selected: list[UUID],
     terms: list[str],
     narrow: bool,
     now: datetime,
-) -> tuple[dict[str, int], dict[UUID, int], set[str]]:
-    """Tab counts (with the group filter), per-group counts (in the current tab), and the
-    tabs whose count is only a lower bound.
+) -> list[dict]:
+    """One query: the scope (search included) counted by status, unseen and lateness, in total,
+    with the group filter, and per group; `_tally` turns them into tab and group counts.
 
     Each status is counted up to COUNT_CAP rows: a 50 000-demande archive costs no more
     than a small one, and "1 000+" tells as much as the exact figure.
@@ -448,7 +516,15 @@ async def _counts(
     args = [*scope.cte_args, now, *([selected] if selected else []), *group_ids]
     for status in statuses:
         args.extend([*scope.args, status])
-    buckets = await Application.raw(sql, *args)
+    return await Application.raw(sql, *args)
+
+
+def _tally(
+    viewer: Viewer, tab: Tab, own_groups: list[dict], buckets: list[dict]
+) -> tuple[dict[str, int], dict[UUID, int], set[str]]:
+    """Tab counts (with the group filter), per-group counts (in `tab`), and the tabs whose
+    count is only a lower bound."""
+    group_ids = [o["id"] for o in own_groups]
     tab_counts: dict[str, int] = {}
     group_counts: dict[UUID, int] = dict.fromkeys(group_ids, 0)
     per_status: dict[str, int] = {}

@@ -91,21 +91,29 @@ async def inbox_search(request: Request) -> Response:
     form = await request.form()
     query = str(form.get("recherche", "")).strip()[: search_tokens.MAX_TERMS]
     token = search_tokens.seal(query, viewer.id) if query else ""
-    params: list[tuple[str, str]] = [("onglet", str(form.get("onglet") or "nouvelles"))]
-    params += [("groupe", str(g)) for g in _uuids(form.getall("groupe", []))]
-    if token:
-        params.append(("recherche", token))
-    url = "/demandes?" + urlencode(params)
+    group_ids = _uuids(form.getall("groupe", []))
+    tab_key = str(form.get("onglet") or "nouvelles")
+
+    def url(tab: str) -> str:
+        params: list[tuple[str, str]] = [("onglet", tab)]
+        params += [("groupe", str(g)) for g in group_ids]
+        if token:
+            params.append(("recherche", token))
+        return "/demandes?" + urlencode(params)
+
+    # A search covers every tab: when the current one holds no match, the first that does opens.
     if not wants_fragment(request):
-        return redirect(url)
+        tab = await inbox.search_tab(viewer, tab_key=tab_key, group_ids=group_ids, query=query)
+        return redirect(url(tab))
     response = await _render_inbox(
         request,
-        tab_key=params[0][1],
-        group_ids=_uuids(form.getall("groupe", [])),
+        tab_key=tab_key,
+        group_ids=group_ids,
         query=query,
         search_token=token,
+        open_first_match=True,
     )
-    response.headers["HX-Push-Url"] = url
+    response.headers["HX-Push-Url"] = url(response.context["page"].tab.key)
     return response
 
 
@@ -119,10 +127,17 @@ async def _render_inbox(
     search_expired: bool = False,
     after: inbox.Cursor | None = None,
     before: inbox.Cursor | None = None,
+    open_first_match: bool = False,
 ) -> Template:
     viewer = request.scope["state"]["viewer"]
     page = await inbox.load_page(
-        viewer, tab_key=tab_key, group_ids=group_ids, query=query, after=after, before=before
+        viewer,
+        tab_key=tab_key,
+        group_ids=group_ids,
+        query=query,
+        after=after,
+        before=before,
+        open_first_match=open_first_match,
     )
     context = {
         "title": "Mes demandes",

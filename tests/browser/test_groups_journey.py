@@ -119,7 +119,9 @@ async def test_groups_journey_with_javascript(page, live_server):
     await page.locator(f"#lignes-{group_id}").fill("3")
     await page.get_by_role("button", name="Ajouter ces lignes").click()
     await expect(page.locator(f"#nc-{group_id}-l0-first_name")).to_be_focused()
-    await expect(page.locator(f"#creation-comptes-{group_id} tbody tr")).to_have_count(3)
+    await expect(
+        page.locator(f"#creation-comptes-{group_id} fieldset.aplus-new-account")
+    ).to_have_count(3)
     await other_rows_untouched()
     await assert_accessible(page)
 
@@ -199,7 +201,9 @@ async def test_groups_journey_without_javascript(page_nojs, live_server):
     await page.locator(f"#lignes-{group_id}").fill("3")
     await page.get_by_role("button", name="Ajouter ces lignes").click()
     await page.wait_for_url(f"**/groupes/{group_id}/comptes/nouveaux?lignes=3")
-    await expect(page.locator(f"#creation-comptes-{group_id} tbody tr")).to_have_count(3)
+    await expect(
+        page.locator(f"#creation-comptes-{group_id} fieldset.aplus-new-account")
+    ).to_have_count(3)
     await assert_accessible(page)
 
     accounts = _new_accounts(tag)

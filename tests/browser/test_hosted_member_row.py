@@ -8,7 +8,7 @@ import os
 import uuid
 
 from playwright.async_api import expect
-from support.browser import assert_accessible, log_in, run_step
+from support.browser import accept_cgu, assert_accessible, log_in, run_step
 from support.testenv import ROOT
 
 SCREENSHOTS = os.environ.get("APLUS_SCREENSHOTS")  # a folder, to look at the rows by eye
@@ -28,13 +28,8 @@ async def test_a_hosted_member_row_offers_only_the_group_role(page, live_server)
         live_server.env, ROOT,
     )  # fmt: skip
     await log_in(page, live_server, boss)
-    await page.wait_for_url("**/cgu**")
-    await page.get_by_label("Qualité").fill("Responsable")
-    await page.get_by_label("Téléphone professionnel").fill("01 23 45 67 89")
-    await page.locator("label[for=champ-accepte]").click()
-    await page.get_by_role("button", name="Accepter et continuer").click()
     # Accepting the CGU lands the responsable where they work (their inbox).
-    await page.wait_for_url(live_server.url + "/demandes")
+    await accept_cgu(page, live_server, "Responsable")
 
     await page.goto("/groupes")
     block = page.locator("section.aplus-group", has_text="France Services Paris 18e")

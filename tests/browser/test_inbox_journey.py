@@ -86,40 +86,41 @@ async def test_inbox_tabs_search_and_back_button_with_javascript(page, live_serv
     assert await page.locator("h1").count() == 1
     await assert_accessible(page)
 
-    # A search, from Traitées: no Traitées demande matches, the Nouvelles tab counts it.
+    # A search, from Traitées: no Traitées demande matches, so the search opens the first tab
+    # that holds a match (Nouvelles), where "elodie" finds Élodie Dupont's demande.
     await page.get_by_label("Rechercher dans mes demandes").fill("elodie")
     await page.get_by_role("button", name="Rechercher").click()
-    await page.wait_for_url(re.compile(r"recherche="))
+    await page.wait_for_url(re.compile(r"onglet=nouvelles&recherche="))
     await page.locator("#inbox-summary", has_text="pour « elodie »").wait_for()
-    assert query(page)["onglet"] == ["traitees"]
     assert has_sealed_search(page)
-    await wait_for_tab(page, "Traitées")
-    assert PAUL not in await subjects(page)
-    await assert_counts_agree(page, "Traitées")
-    assert await tab_count(page, "Nouvelles") >= 1
-    await assert_not_reloaded(page)
-    await assert_accessible(page)
-
-    # The Nouvelles tab keeps the search: "elodie" finds Élodie Dupont's demande.
-    await page.get_by_role("link", name=re.compile("^Nouvelles")).click()
-    await page.wait_for_url(re.compile(r"onglet=nouvelles"))
     await wait_for_tab(page, "Nouvelles")
-    assert has_sealed_search(page)
     assert ELODIE in await subjects(page)
     row = page.locator("#inbox-list tbody tr", has_text=ELODIE)
     assert "Élodie Dupont" in await row.inner_text()
     assert SOFIA not in await subjects(page)
     await assert_counts_agree(page, "Nouvelles")
+    assert await tab_count(page, "Traitées") == 0
+    await assert_not_reloaded(page)
+    await assert_accessible(page)
+
+    # The Traitées tab keeps the search: nothing there, and it says where the results are.
+    await page.get_by_role("link", name=re.compile("^Traitées")).click()
+    await page.wait_for_url(re.compile(r"onglet=traitees&recherche="))
+    await wait_for_tab(page, "Traitées")
+    assert has_sealed_search(page)
+    assert PAUL not in await subjects(page)
+    await assert_counts_agree(page, "Traitées")
+    await page.get_by_text("Cette recherche trouve des demandes dans").wait_for()
     assert await page.get_by_label("Rechercher dans mes demandes").input_value() == "elodie"
     await assert_not_reloaded(page)
     await assert_accessible(page)
 
     # Back: each previous list comes back with its URL (htmx fetches it again, whole page).
     await page.go_back()
-    await page.wait_for_url(re.compile(r"onglet=traitees&recherche="))
-    await wait_for_tab(page, "Traitées")
-    assert PAUL not in await subjects(page)
-    await assert_counts_agree(page, "Traitées")
+    await page.wait_for_url(re.compile(r"onglet=nouvelles&recherche="))
+    await wait_for_tab(page, "Nouvelles")
+    assert ELODIE in await subjects(page)
+    await assert_counts_agree(page, "Nouvelles")
     assert await page.get_by_label("Rechercher dans mes demandes").input_value() == "elodie"
     await assert_accessible(page)
 

@@ -330,3 +330,11 @@ def test_fold_and_terms():
     assert inbox.fold("Élodie Œuvre ÇA") == "elodie oeuvre ca"
     assert inbox.search_terms("  L'Élodie, n° 12 ") == ["elodie", "12"]
     assert inbox.tsquery(["elodie", "12"]) == "elodie:* & 12:*"
+
+
+def test_numbers_typed_in_groups_make_one_term():
+    # A NIR's one-digit first group is kept inside its run; a lone digit is still dropped.
+    assert inbox.search_terms("1 85 03 Dupont 7 rue") == ["1 85 03", "dupont", "rue"]
+    assert inbox.search_terms("2 85 2A 123") == ["2 85 2a 123"]
+    assert inbox.tsquery(["1 85 03"]) == "(18503:* | 85:* & 03:*)"
+    assert inbox.tsquery(["0612345678"]) == "(0612345678:* | 06 <-> 12 <-> 34 <-> 56 <-> 78)"

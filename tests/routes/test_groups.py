@@ -329,7 +329,7 @@ async def test_create_several_accounts_sends_welcome_emails(client, login, mailb
     boss = await make_user(manager_of=[caf])
     await login(boss)
     _, page = await client.page(f"/groupes/{caf.id}/comptes/nouveaux?lignes=3")
-    assert len(page.select("tbody tr")) == 3
+    assert len(page.select("fieldset.aplus-new-account")) == 3
     data = _rows(
         {"first_name": "Ana", "last_name": "Lima", "email": "ana@caf.fr", "is_manager": "1"},
         {"email": "bob@caf.fr", "phone": "06 11 22 33 44", "is_collective": "1"},

@@ -283,3 +283,15 @@ async def log_in_once(page, server: LiveServer, email: str) -> None:
         assert _SESSIONS[key], "no session cookie after logging in"
         return
     await page.context.add_cookies(_SESSIONS[key])
+
+
+async def accept_cgu(
+    page, server: LiveServer, qualite: str, *, lands_on: str = "/demandes"
+) -> None:
+    """A new account's first login stops on the CGU: fill its profile, accept, land."""
+    await page.wait_for_url("**/cgu**")
+    await page.get_by_label("Qualité").fill(qualite)
+    await page.get_by_label("Téléphone professionnel").fill("01 23 45 67 89")
+    await page.locator("label[for=champ-accepte]").click()  # DSFR draws the box on the label
+    await page.get_by_role("button", name="Accepter et continuer").click()
+    await page.wait_for_url(server.url + lands_on)
