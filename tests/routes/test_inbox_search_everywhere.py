@@ -51,7 +51,7 @@ async def test_a_search_opens_the_first_tab_holding_a_match(client, login, peopl
     assert _tab(url) == "archivees" and "dupont" not in url.lower()
     _, soup = await client.page(url)
     assert [r["id"] for r in soup.select("tbody tr")] == [f"demande-{archived.id}"]
-    assert soup.select_one("[aria-current=page]").contents[0].strip() == "Archivées"
+    assert soup.select_one(".aplus-tabs [aria-current=page]").contents[0].strip() == "Archivées"
     summary = " ".join(soup.find(id="inbox-summary").get_text().split())
     assert "Résultats par onglet : Nouvelles 0, En cours 0, En souffrance 0," in summary
     assert "Archivées 1." in summary
