@@ -6,7 +6,8 @@ No database: rows shaped like the export query's and the statistics source query
 with a fixed seed (creation over the last three years, first answers within weeks,
 resolutions within months, départements weighted like the volume loader's mix incl.
 Alsace-Moselle and overseas). Each pass runs the app's own code (`inbox.export_row` and the
-CSV writer by batches of `inbox._EXPORT_BATCH`; `statistics.fact_of`) once with the
+CSV writer by slices of `inbox._EXPORT_SLICE` rows, the unit between two event-loop turns;
+`statistics.fact_of`) once with the
 business-day module as it was before the cumulative calendar (read from git at `--before`,
 default 972cdf0: day-walking `business_hours_between` and `add_business_days`) and once with
 the current one. Reports CPU seconds (process time) and, per export batch, the longest CPU
@@ -149,7 +150,7 @@ def main() -> None:
         "export_rows": args.rows,
         "export_before": with_impl(walked, export_pass, export_rows, 2000),
         "export_after_2000": export_pass(export_rows, 2000),
-        "export_after": export_pass(export_rows, inbox._EXPORT_BATCH),
+        "export_after": export_pass(export_rows, inbox._EXPORT_SLICE),
         "fact_rows": args.facts,
         "facts_before": with_impl(walked, facts_pass, fact_rows),
         "facts_after": facts_pass(fact_rows),
