@@ -21,6 +21,7 @@ Semantics:
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
@@ -92,11 +93,31 @@ def is_business_day(day: date, departement: str) -> bool:
     return _is_business_day(day, _normalize(departement))
 
 
-def _next_business_day(day: date, code: str) -> date:
-    day += timedelta(days=1)
-    while not _is_business_day(day, code):
-        day += timedelta(days=1)
-    return day
+# Cumulative calendar, per département: ``counts[i]`` is the number of business days from
+# ``first`` (a 1 January) up to, not including, the day of ordinal ``first + i``. The count
+# between two dates is then two lookups and a subtraction. Whole years are added on demand
+# (holidays are per year); the table is replaced, never mutated, so readers need no lock.
+_CALENDARS: dict[str, tuple[int, list[int]]] = {}
+
+
+def _calendar(code: str, first: date, last: date) -> tuple[int, list[int]]:
+    """The département's table, covering at least ``first`` to ``last`` (inclusive)."""
+    cached = _CALENDARS.get(code)
+    if cached is not None:
+        origin, counts = cached
+        if origin <= first.toordinal() and last.toordinal() + 1 < origin + len(counts):
+            return cached
+        first_year = min(first.year, date.fromordinal(origin).year)
+        last_year = max(last.year, date.fromordinal(origin + len(counts) - 2).year)
+    else:
+        first_year, last_year = first.year, last.year
+    origin = date(first_year, 1, 1).toordinal()
+    counts = [0]
+    for ordinal in range(origin, date(last_year, 12, 31).toordinal() + 1):
+        counts.append(counts[-1] + _is_business_day(date.fromordinal(ordinal), code))
+    table = (origin, counts)
+    _CALENDARS[code] = table
+    return table
 
 
 def _local_wall(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -113,41 +134,78 @@ def add_business_days(start: datetime, days: int, departement: str) -> datetime:
     zone = _zone(code)
     wall = _local_wall(start, zone)
     day = wall.date()
-    if _is_business_day(day, code):
-        time_of_day = wall - datetime.combine(day, time())
-    else:
-        day = _next_business_day(day, code)
-        time_of_day = timedelta(0)
-    for _ in range(days):
-        day = _next_business_day(day, code)
+    # Enough calendar for ``days`` business days ahead; widened below if holidays run past it.
+    horizon = day + timedelta(days=days * 2 + 14)
+    while True:
+        origin, counts = _calendar(code, day, horizon)
+        index = day.toordinal() - origin
+        if counts[index + 1] > counts[index]:
+            time_of_day = wall - datetime.combine(day, time())
+            target = counts[index + 1] + days
+        else:
+            time_of_day = timedelta(0)
+            target = counts[index + 1] + days + 1
+        # counts[i] first reaches ``target`` just after the target business day (index i - 1).
+        found = bisect_left(counts, target, index + 1)
+        if found < len(counts):
+            day = date.fromordinal(origin + found - 1)
+            break
+        horizon += timedelta(days=days + 366)
     end_wall = datetime.combine(day, time()) + time_of_day
     return end_wall.replace(tzinfo=zone).astimezone(UTC)
 
 
 def business_hours_between(start: datetime, end: datetime, departement: str) -> float:
-    """Business hours elapsed from ``start`` to ``end`` (0 if ``end <= start``)."""
+    """Business hours elapsed from ``start`` to ``end`` (0 if ``end <= start``).
+
+    Constant time: the whole days in between are read from the cumulative calendar.
+    """
     code = _normalize(departement)
     zone = _zone(code)
     if end <= start:
         return 0.0
     s, e = _local_wall(start, zone), _local_wall(end, zone)
     s_day, e_day = s.date(), e.date()
-    s_offset = s - datetime.combine(s_day, time())
-    e_offset = e - datetime.combine(e_day, time())
+    origin, counts = _calendar(code, s_day, e_day)
+    s_index, e_index = s_day.toordinal() - origin, e_day.toordinal() - origin
+    s_business = counts[s_index + 1] > counts[s_index]
+    if s_day == e_day:
+        total = e - s if s_business else timedelta(0)
+    else:
+        total = timedelta(days=counts[e_index] - counts[s_index + 1])
+        if s_business:
+            total += timedelta(days=1) - (s - datetime.combine(s_day, time()))
+        if counts[e_index + 1] > counts[e_index]:
+            total += e - datetime.combine(e_day, time())
+    # Wall-clock reading can run backwards inside a DST fold.
+    return max(total.total_seconds() / 3600, 0.0)
+
+
+def business_hours_walked(start: datetime, end: datetime, departement: str) -> float:
+    """The definition of ``business_hours_between``, visiting every day in between.
+
+    Kept as the executable specification: the property test and bench/ compare the
+    constant-time version against it. Not for production paths (linear in the span).
+    """
+    code = _normalize(departement)
+    zone = _zone(code)
+    if end <= start:
+        return 0.0
+    s, e = _local_wall(start, zone), _local_wall(end, zone)
+    s_day, e_day = s.date(), e.date()
     if s_day == e_day:
         total = e - s if _is_business_day(s_day, code) else timedelta(0)
     else:
         total = timedelta(0)
         if _is_business_day(s_day, code):
-            total += timedelta(days=1) - s_offset
+            total += timedelta(days=1) - (s - datetime.combine(s_day, time()))
         day = s_day + timedelta(days=1)
         while day < e_day:
             if _is_business_day(day, code):
                 total += timedelta(days=1)
             day += timedelta(days=1)
         if _is_business_day(e_day, code):
-            total += e_offset
-    # Wall-clock reading can run backwards inside a DST fold.
+            total += e - datetime.combine(e_day, time())
     return max(total.total_seconds() / 3600, 0.0)
 
 

@@ -117,18 +117,27 @@ def _back(request: Request, data: dict[str, str], group: Group) -> str:
 
 
 async def _blocks(
-    groups_: list[Group], *, show_disabled: set[UUID] | bool = False
+    groups_: list[Group],
+    *,
+    show_disabled: set[UUID] | bool = False,
+    pages: dict[UUID, int] | None = None,
+    around: UUID | None = None,
 ) -> list[dict[str, Any]]:
-    """Everything one group's block shows, for several groups in one members query."""
-    members = await groups.group_members([g.id for g in groups_])
-    accounts = await policies.account_facts(list({m["id"] for ms in members.values() for m in ms}))
-    for rows in members.values():
-        for member in rows:
+    """Everything one group's block shows: one page of members, for all groups at once."""
+    members = await groups.group_members_pages(
+        {g.id: (pages or {}).get(g.id, 1) for g in groups_}, around=around
+    )
+    accounts = await policies.account_facts(
+        list({m["id"] for p in members.values() for m in p.active + p.disabled})
+    )
+    for page in members.values():
+        for member in page.active + page.disabled:
             # What the rules need about each member, for the buttons the row offers.
             member["account"] = accounts[member["id"]]
+            _decorate(member)
     blocks = []
     for group in groups_:
-        rows = [_decorate(m) for m in members[group.id]]
+        page = members[group.id]
         shown = show_disabled is True or (
             isinstance(show_disabled, set) and group.id in show_disabled
         )
@@ -137,8 +146,9 @@ async def _blocks(
                 "group": group,
                 "organisation": _organisation_label(group.organisation),
                 "areas": _area_labels(group.areas),
-                "active": [m for m in rows if m["disabled_at"] is None],
-                "disabled": [m for m in rows if m["disabled_at"] is not None],
+                "active": page.active,
+                "disabled": page.disabled,
+                "members": page,
                 "show_disabled": shown,
                 "editing": None,
                 "add": {"email": "", "error": None, "confirm_count": None},
@@ -150,8 +160,19 @@ async def _blocks(
     return blocks
 
 
-async def _block(group: Group, *, show_disabled: bool = False, **changes: Any) -> dict:
-    block = (await _blocks([group], show_disabled=show_disabled))[0]
+async def _block(
+    group: Group,
+    *,
+    show_disabled: bool = False,
+    page: int = 1,
+    around: UUID | None = None,
+    **changes: Any,
+) -> dict:
+    # The row being edited or just changed is on the page shown, whatever its rank.
+    around = around or changes.get("focus_user") or (changes.get("editing") or {}).get("id")
+    block = (
+        await _blocks([group], show_disabled=show_disabled, pages={group.id: page}, around=around)
+    )[0]
     block.update(changes)
     return block
 
@@ -205,10 +226,18 @@ async def index(
 
 @get("/groupes/{group_id:uuid}", opt=policy(can_see_group_members, group=GROUP))
 async def show(
-    request: Request, group_id: FromPath[UUID], desactives: FromQuery[str | None] = None
+    request: Request,
+    group_id: FromPath[UUID],
+    desactives: FromQuery[str | None] = None,
+    membres: FromQuery[str | None] = None,
+    membre: FromQuery[UUID | None] = None,
 ) -> Template:
     group = _group(request)
-    return _show(request, await _block(group, show_disabled=bool(desactives)))
+    # ``membre``: open the page holding this member (where a no-JS edit lands back).
+    block = await _block(
+        group, show_disabled=bool(desactives), page=page_number(membres), around=membre
+    )
+    return _show(request, block)
 
 
 @post("/groupes/{group_id:uuid}/membres", opt=policy(can_add_member, group=GROUP))
@@ -331,7 +360,7 @@ async def member(request: Request, group_id: FromPath[UUID], user_id: FromPath[U
     group = _group(request)
     found = await _member_or_404(group, user_id)
     if not wants_fragment(request):
-        return redirect(f"/groupes/{group.id}#membre-{group.id}-{user_id}")
+        return redirect(f"/groupes/{group.id}?membre={user_id}#membre-{group.id}-{user_id}")
     return _row(request, await _block(group, focus_user=user_id), found)
 
 
@@ -376,7 +405,7 @@ async def save_member(
         )
     if not wants_fragment(request):
         return redirect(
-            f"/groupes/{group.id}#membre-{group.id}-{user_id}",
+            f"/groupes/{group.id}?membre={user_id}#membre-{group.id}-{user_id}",
             "Les modifications ont été enregistrées.",
         )
     saved = await _member_or_404(group, user_id)

@@ -1,0 +1,163 @@
+"""CPU cost of business hours in the inbox CSV export and the statistics facts, before/after.
+
+    .venv/bin/python bench/business_days_bench.py [--rows 50000] [--facts 200000]
+
+No database: rows shaped like the export query's and the statistics source query's are drawn
+with a fixed seed (creation over the last three years, first answers within weeks,
+resolutions within months, départements weighted like the volume loader's mix incl.
+Alsace-Moselle and overseas). Each pass runs the app's own code (`inbox.export_row` and the
+CSV writer by slices of `inbox._EXPORT_SLICE` rows, the unit between two event-loop turns;
+`statistics.fact_of`) once with the
+business-day module as it was before the cumulative calendar (read from git at `--before`,
+default 972cdf0: day-walking `business_hours_between` and `add_business_days`) and once with
+the current one. Reports CPU seconds (process time) and, per export batch, the longest CPU
+time (thread time, what the event loop is blocked for on an idle core) and wall time (includes
+preemption by other processes on a loaded machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from app import exports  # noqa: E402
+from app.domain import business_days, inbox, statistics  # noqa: E402
+
+AREAS = ["75"] * 30 + ["93"] * 15 + ["13"] * 10 + ["69"] * 10 + ["57", "67", "68"] * 3
+AREAS += ["971", "972", "974", "976", "2A"] * 2
+NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
+
+
+def draw_rows(n: int) -> list[dict]:
+    rnd = random.Random(16)
+    rows = []
+    for i in range(n):
+        created = NOW - timedelta(seconds=rnd.randrange(3 * 365 * 86400))
+        first = (
+            created + timedelta(seconds=rnd.randrange(20 * 86400)) if rnd.random() < 0.8 else None
+        )
+        processed = (
+            created + timedelta(seconds=rnd.randrange(120 * 86400)) if rnd.random() < 0.6 else None
+        )
+        archived = (
+            (processed or created) + timedelta(days=rnd.randrange(60))
+            if rnd.random() < 0.3
+            else None
+        )
+        rows.append(
+            {
+                "id": uuid.UUID(int=i + 1),
+                "status": rnd.choice(["new", "in_progress", "processed", "archived"]),
+                "created_at": created,
+                "archived_at": archived,
+                "first_answer_at": first and min(first, NOW),
+                "processed_at": processed and min(processed, NOW),
+                "area": rnd.choice(AREAS),
+                "usefulness": rnd.choice([None, "oui", "non"]),
+                "is_irrelevant": rnd.random() < 0.05,
+                "groups": "CAF de Paris | CPAM 93",
+                # statistics source columns
+                "first_processed_at": processed and min(processed, NOW),
+                "first_archived_at": archived and min(archived, NOW),
+                "late_at": None,
+            }
+        )
+    return rows
+
+
+def export_pass(rows: list[dict], batch: int) -> dict:
+    buffer = io.StringIO()
+    writer = exports.csv_writer(buffer)
+    longest = longest_cpu = 0.0
+    started = time.process_time()
+    for at in range(0, len(rows), batch):
+        t0, c0 = time.perf_counter(), time.thread_time()
+        buffer.seek(0)
+        buffer.truncate()
+        for r in rows[at : at + batch]:
+            writer.writerow(inbox.export_row(r))
+        buffer.getvalue()
+        longest = max(longest, time.perf_counter() - t0)
+        longest_cpu = max(longest_cpu, time.thread_time() - c0)
+    return {
+        "cpu_s": round(time.process_time() - started, 3),
+        "longest_batch_cpu_ms": round(longest_cpu * 1000, 1),
+        "longest_batch_wall_ms": round(longest * 1000, 1),
+        "batch": batch,
+    }
+
+
+def facts_pass(rows: list[dict]) -> dict:
+    started = time.process_time()
+    for r in rows:
+        row = dict(r, groups=[])
+        statistics.fact_of(row, {}, NOW)
+    return {"cpu_s": round(time.process_time() - started, 3)}
+
+
+def old_module(commit: str):
+    source = subprocess.run(
+        ["git", "show", f"{commit}:app/domain/business_days.py"],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    path = Path("/tmp") / f"business_days_{commit}.py"
+    path.write_text(source)
+    spec = importlib.util.spec_from_file_location(f"business_days_{commit}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def with_impl(old, fn, *args):
+    saved = business_days.business_hours_between, business_days.add_business_days
+    business_days.business_hours_between = old.business_hours_between
+    business_days.add_business_days = old.add_business_days
+    try:
+        return fn(*args)
+    finally:
+        business_days.business_hours_between, business_days.add_business_days = saved
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=50_000)
+    parser.add_argument("--facts", type=int, default=200_000)
+    parser.add_argument("--before", default="972cdf0")
+    args = parser.parse_args()
+    export_rows = draw_rows(args.rows)
+    fact_rows = draw_rows(args.facts)
+    walked = old_module(args.before)
+    # Warm the holiday and calendar caches so both passes measure steady state.
+    with_impl(walked, export_pass, export_rows[:2000], 2000)
+    export_pass(export_rows[:2000], 2000)
+    result = {
+        "load_average": os.getloadavg(),
+        "export_rows": args.rows,
+        "export_before": with_impl(walked, export_pass, export_rows, 2000),
+        "export_after_2000": export_pass(export_rows, 2000),
+        "export_after": export_pass(export_rows, inbox._EXPORT_SLICE),
+        "fact_rows": args.facts,
+        "facts_before": with_impl(walked, facts_pass, fact_rows),
+        "facts_after": facts_pass(fact_rows),
+        "load_average_end": os.getloadavg(),
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
