@@ -77,7 +77,9 @@ async def test_small_screens_reach_the_header_links(page, page_nojs):
     for p in (page, page_nojs):
         await p.set_viewport_size({"width": 375, "height": 740})
         await p.goto("/")
-    # With JavaScript: the DSFR menu button opens a menu holding the header links.
+    # With JavaScript: the DSFR menu button opens a menu holding the header links. Until the
+    # DSFR script has run (html[data-fr-js]) the page is styled as without JavaScript.
+    await page.wait_for_selector("html[data-fr-js]", state="attached")
     login = page.locator("#menu-mobile").get_by_role("link", name="Se connecter")
     assert not await login.is_visible()
     await page.get_by_role("button", name="Menu").click()
