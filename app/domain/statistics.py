@@ -415,6 +415,20 @@ def share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+# The counters of `Totals` that add up across rows and selections (the rest are histograms).
+SUMMED_COUNTS = (
+    "demandes",
+    "irrelevant",
+    "under_7_yes",
+    "under_7_no",
+    "in_charge_yes",
+    "in_charge_no",
+    "useful_oui",
+    "useful_ne_sait_pas",
+    "useful_non",
+)
+
+
 @dataclass
 class Totals:
     """Sums of cells, and what reads off them."""
@@ -432,17 +446,7 @@ class Totals:
     resolution: Counter = field(default_factory=Counter)
 
     def add(self, row: dict) -> None:
-        for name in (
-            "demandes",
-            "irrelevant",
-            "under_7_yes",
-            "under_7_no",
-            "in_charge_yes",
-            "in_charge_no",
-            "useful_oui",
-            "useful_ne_sait_pas",
-            "useful_non",
-        ):
+        for name in SUMMED_COUNTS:
             setattr(self, name, getattr(self, name) + row[name])
         for value, count in zip(
             row["first_answer_values"], row["first_answer_counts"], strict=True
@@ -761,17 +765,7 @@ async def figures(
 
 
 def _merge(into: Totals, other: Totals) -> None:
-    for name in (
-        "demandes",
-        "irrelevant",
-        "under_7_yes",
-        "under_7_no",
-        "in_charge_yes",
-        "in_charge_no",
-        "useful_oui",
-        "useful_ne_sait_pas",
-        "useful_non",
-    ):
+    for name in SUMMED_COUNTS:
         setattr(into, name, getattr(into, name) + getattr(other, name))
     into.first_answer.update(other.first_answer)
     into.resolution.update(other.resolution)
