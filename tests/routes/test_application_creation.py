@@ -53,6 +53,12 @@ async def test_form_shows_every_field_in_order(client, login, world):
 async def test_only_aidants_create(client, login, world):
     await login(world.caf_agent)
     assert (await client.get("/demandes/nouvelle")).status_code == 403
+    response = await client.post_form("/demandes/nouvelle", creation_form(world))
+    assert response.status_code == 403
+    # Nothing changed: no demande, no participation, no mandat was written.
+    assert await Application.count() == 0
+    assert await Participation.count() == 0
+    assert await Mandat.count() == 0
 
 
 async def test_creation_invites_groups_and_colleagues_and_records_everything(client, login, world):
