@@ -11,6 +11,7 @@ from uuid import UUID
 from app import emails
 from app.domain import audit, files, reference
 from app.domain.admin.groups import parse_areas
+from app.domain.admin.journal import logged
 from app.domain.groups.accounts import is_helper_organisation
 from app.domain.groups.membership import clean_member_fields
 from app.domain.users import add_member, create_group, create_user
@@ -51,8 +52,9 @@ class ImportLine:
     user_action: str = ""  # "create" | "add" | "member" | ""
 
 
-def _yes(value: str) -> bool:
-    return value.strip().lower() in {"oui", "o", "1", "x", "yes", "vrai"}
+def _ticked(cell: str) -> bool:
+    """A yes/no column of the CSV file read as a flag ("oui", "x", "1"…)."""
+    return cell.strip().lower() in {"oui", "o", "1", "x", "yes", "vrai"}
 
 
 def import_file_text(content: bytes) -> str:
@@ -190,11 +192,8 @@ async def apply_import(
                     found = await create_group(
                         v["groupe"], organisation=v["organisme"], areas=v["areas"]
                     )
-                    await audit.record(
-                        audit.Event.GROUP_CREATED,
-                        actor_id=viewer.id,
-                        group_id=found.id,
-                        client_address=client_address,
+                    await logged(
+                        audit.Event.GROUP_CREATED, viewer, client_address, group_id=found.id
                     )
                     counts["groups"] += 1
                 groups[key] = found.id
@@ -210,14 +209,14 @@ async def apply_import(
                     qualite=v["qualite"],
                     phone=v["phone"],
                     helper=is_helper_organisation(v["organisme"]),
-                    instructor=_yes(v.get("instructeur", "")),
+                    instructor=_ticked(v.get("instructeur", "")),
                 )
-                await audit.record(
+                await logged(
                     audit.Event.USER_CREATED,
-                    actor_id=viewer.id,
+                    viewer,
+                    client_address,
                     user_id=user.id,
                     group_id=group_id,
-                    client_address=client_address,
                 )
                 await emails.welcome(user.email, v["groupe"])
                 counts["users"] += 1
@@ -225,11 +224,9 @@ async def apply_import(
             await add_member(
                 group_id,
                 user.id,
-                manager=_yes(v.get("responsable", "")),
+                manager=_ticked(v.get("responsable", "")),
                 governs=line.user_action == "create",
             )
             counts["memberships"] += 1
-        await audit.record(
-            audit.Event.IMPORT_APPLIED, actor_id=viewer.id, client_address=client_address
-        )
+        await logged(audit.Event.IMPORT_APPLIED, viewer, client_address)
     return lines, None, counts

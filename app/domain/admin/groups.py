@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from app.domain import audit, reference
+from app.domain.admin.journal import logged
 from app.domain.groups.texts import clean_group_texts, save_group_changes
 from app.domain.users import create_group
 from app.policies import (
@@ -120,12 +121,7 @@ async def save_group(
             network=values["network"],
         )
         await Group.update({Group.created_by: viewer.id}).where(Group.id == group.id)
-        await audit.record(
-            audit.Event.GROUP_CREATED,
-            actor_id=viewer.id,
-            group_id=group.id,
-            client_address=client_address,
-        )
+        await logged(audit.Event.GROUP_CREATED, viewer, client_address, group_id=group.id)
         return group
     await save_group_changes(
         group, values, GROUP_FIELDS, actor_id=viewer.id, client_address=client_address
@@ -142,10 +138,5 @@ async def delete_group(viewer: Viewer, group: Group, *, client_address: str = ""
     if used:
         return "Des demandes concernent ce groupe : il ne peut pas être supprimé."
     await Group.delete().where(Group.id == group.id)
-    await audit.record(
-        audit.Event.GROUP_DELETED,
-        actor_id=viewer.id,
-        group_id=group.id,
-        client_address=client_address,
-    )
+    await logged(audit.Event.GROUP_DELETED, viewer, client_address, group_id=group.id)
     return None

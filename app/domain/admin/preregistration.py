@@ -7,6 +7,7 @@ from uuid import UUID
 
 from app import emails
 from app.domain import audit
+from app.domain.admin.journal import logged
 from app.domain.admin.users import add_user_to_group
 from app.domain.users import create_user
 from app.domain.validators import ValidationError, normalize_email
@@ -85,12 +86,12 @@ async def apply_preregistration(
         for line in lines:
             if line.status == "new":
                 user = await create_user(line.email, helper=True, groups=[group.id])
-                await audit.record(
+                await logged(
                     audit.Event.USER_PREREGISTERED,
-                    actor_id=viewer.id,
+                    viewer,
+                    client_address,
                     user_id=user.id,
                     group_id=group.id,
-                    client_address=client_address,
                 )
                 await emails.welcome(user.email, group.name)
                 created += 1

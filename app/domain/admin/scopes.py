@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from app.domain import audit, reference
+from app.domain.admin.journal import logged
 from app.policies import (
     Viewer,
     can_grant_scope,
@@ -95,12 +96,8 @@ async def add_scope(
     scope = await grant_scope(user.id, values["role"], values["organisation"], values["area"])
     if scope is None:
         return "Cette personne a déjà ce périmètre."
-    await audit.record(
-        audit.Event.SCOPE_GRANTED,
-        actor_id=viewer.id,
-        user_id=user.id,
-        client_address=client_address,
-        changed_fields=["scopes"],
+    await logged(
+        audit.Event.SCOPE_GRANTED, viewer, client_address, user_id=user.id, fields=["scopes"]
     )
     return None
 
@@ -119,11 +116,7 @@ async def remove_scope(
     if not can_grant_scope(viewer, scope.area):
         return "Ce périmètre dépasse vos départements : il se gère en ligne de commande."
     await scope.remove()
-    await audit.record(
-        audit.Event.SCOPE_REMOVED,
-        actor_id=viewer.id,
-        user_id=user.id,
-        client_address=client_address,
-        changed_fields=["scopes"],
+    await logged(
+        audit.Event.SCOPE_REMOVED, viewer, client_address, user_id=user.id, fields=["scopes"]
     )
     return None

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from app import clock
 from app.domain import applications, audit, sessions
+from app.domain.admin.journal import logged
 from app.domain.groups.membership import checked, clean_member_fields
 from app.domain.users import add_member
 from app.domain.validators import ValidationError, normalize_email
@@ -109,22 +110,16 @@ async def save_user(
         if email_changed or values["disabled"]:
             await sessions.revoke_all_sessions(user.id)
         if email_changed:
-            await audit.record(
+            await logged(
                 audit.Event.USER_EMAIL_CHANGED,
-                actor_id=viewer.id,
+                viewer,
+                client_address,
                 user_id=user.id,
-                client_address=client_address,
-                changed_fields=["email"],
+                fields=["email"],
             )
         if User.disabled_at in changes:
             code = audit.Event.USER_DISABLED if values["disabled"] else audit.Event.USER_REACTIVATED
-            await audit.record(
-                code,
-                actor_id=viewer.id,
-                user_id=user.id,
-                client_address=client_address,
-                changed_fields=["disabled_at"],
-            )
+            await logged(code, viewer, client_address, user_id=user.id, fields=["disabled_at"])
         if values.get("is_instructor") and not user.is_instructor:
             # Spec §4.2: a new instructeur reads their groups' open demandes. The admin saw
             # the count on the user page; unlike a responsable, no extra confirmation step.
@@ -133,12 +128,12 @@ async def save_user(
                     membership["group_id"], user.id, invited_by=viewer.id
                 )
         if changes:
-            await audit.record(
+            await logged(
                 audit.Event.USER_UPDATED,
-                actor_id=viewer.id,
+                viewer,
+                client_address,
                 user_id=user.id,
-                client_address=client_address,
-                changed_fields=[column._meta.name for column in changes],
+                fields=[column._meta.name for column in changes],
             )
     return errors
 
@@ -146,9 +141,7 @@ async def save_user(
 async def delete_user(viewer: Viewer, user: User, *, client_address: str = "") -> None:
     """`policies.can_delete_user` (checked by the route guard): never used, not admin/expert."""
     await User.delete().where(User.id == user.id)
-    await audit.record(
-        audit.Event.USER_DELETED, actor_id=viewer.id, user_id=user.id, client_address=client_address
-    )
+    await logged(audit.Event.USER_DELETED, viewer, client_address, user_id=user.id)
 
 
 async def add_user_to_group(
@@ -167,13 +160,13 @@ async def add_user_to_group(
         await applications.grant_open_applications_to_new_instructor(
             group.id, user.id, invited_by=viewer.id
         )
-    await audit.record(
+    await logged(
         audit.Event.MEMBER_ADDED,
-        actor_id=viewer.id,
+        viewer,
+        client_address,
         user_id=user.id,
         group_id=group.id,
-        client_address=client_address,
-        changed_fields=["groups", "is_manager"] if manager else ["groups"],
+        fields=["groups", "is_manager"] if manager else ["groups"],
     )
 
 
@@ -181,11 +174,11 @@ async def remove_user_from_group(
     viewer: Viewer, user: User, group: Group, *, client_address: str = ""
 ) -> None:
     await Membership.delete().where((Membership.user == user.id) & (Membership.group == group.id))
-    await audit.record(
+    await logged(
         audit.Event.MEMBER_REMOVED,
-        actor_id=viewer.id,
+        viewer,
+        client_address,
         user_id=user.id,
         group_id=group.id,
-        client_address=client_address,
-        changed_fields=["groups"],
+        fields=["groups"],
     )

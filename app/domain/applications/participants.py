@@ -50,21 +50,39 @@ async def _add_participants(
         )
     }
     added = [u for u in user_ids if u not in existing]
-    if added:
-        await Participation.insert(
-            *[
-                Participation(
-                    application=application_id,
-                    user=u,
-                    group=group_id,
-                    invited_by=invited_by,
-                    via_answer=via_answer,
-                    created_at=clock.now(),
-                )
-                for u in added
-            ]
-        )
+    await _insert_participations(
+        [(application_id, u) for u in added],
+        group_id=group_id,
+        invited_by=invited_by,
+        via_answer=via_answer,
+    )
     return added
+
+
+async def _insert_participations(
+    pairs: list[tuple[UUID, UUID]],
+    *,
+    group_id: UUID | None,
+    invited_by: UUID | None,
+    via_answer: UUID | None = None,
+) -> None:
+    """One statement for every (demande, person) pair; nothing when there is none."""
+    if not pairs:
+        return
+    now = clock.now()
+    await Participation.insert(
+        *[
+            Participation(
+                application=application_id,
+                user=user_id,
+                group=group_id,
+                invited_by=invited_by,
+                via_answer=via_answer,
+                created_at=now,
+            )
+            for application_id, user_id in pairs
+        ]
+    )
 
 
 async def add_groups(
@@ -144,19 +162,18 @@ async def experts_not_on(application_id: UUID) -> list[UUID]:
     return [e for e in experts if e not in on]
 
 
-def _open_applications_to_grant_sql() -> str:
-    return (
-        "SELECT a.id FROM application a JOIN application_group ag ON ag.application = a.id"
-        " WHERE ag.group = {} AND a.status <> 'archived'"
-        " AND NOT EXISTS (SELECT 1 FROM participation p"
-        "   WHERE p.application = a.id AND p.user = {})"
-        " ORDER BY a.created_at"
-    )
-
-
 async def open_applications_of_group(group_id: UUID, *, not_on: UUID | None = None) -> list[UUID]:
     """Open demandes addressed to a group (optionally those a given user is not on yet)."""
-    rows = await Application.raw(_open_applications_to_grant_sql(), group_id, not_on)
+    where = (Application.status != "archived") & Application.id.is_in(
+        ApplicationGroup.select(ApplicationGroup.application).where(
+            ApplicationGroup.group == group_id
+        )
+    )
+    if not_on is not None:
+        where &= Application.id.not_in(
+            Participation.select(Participation.application).where(Participation.user == not_on)
+        )
+    rows = await Application.select(Application.id).where(where).order_by(Application.created_at)
     return [r["id"] for r in rows]
 
 
@@ -168,20 +185,11 @@ async def grant_open_applications_to_new_instructor(
     Returns the demandes actually given (those the user was not already on); two queries.
     """
     given = await open_applications_of_group(group_id, not_on=user_id)
-    if given:
-        now = clock.now()
-        await Participation.insert(
-            *[
-                Participation(
-                    application=application_id,
-                    user=user_id,
-                    group=group_id,
-                    invited_by=invited_by,
-                    created_at=now,
-                )
-                for application_id in given
-            ]
-        )
+    await _insert_participations(
+        [(application_id, user_id) for application_id in given],
+        group_id=group_id,
+        invited_by=invited_by,
+    )
     return given
 
 

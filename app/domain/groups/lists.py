@@ -190,11 +190,11 @@ async def export_rows(groups: Sequence[Group]) -> list[list[Any]]:
                     m["qualite"],
                     m["email"],
                     m["phone"],
-                    _yes(m["is_helper"]),
-                    _yes(m["is_instructor"]),
-                    _yes(m["is_manager"]),
-                    _yes(m["is_collective"]),
-                    _yes(m["disabled_at"] is not None),
+                    _oui_non(m["is_helper"]),
+                    _oui_non(m["is_instructor"]),
+                    _oui_non(m["is_manager"]),
+                    _oui_non(m["is_collective"]),
+                    _oui_non(m["disabled_at"] is not None),
                     m["last_seen_at"].astimezone(emails.PARIS).strftime("%d/%m/%Y %H:%M")
                     if m["last_seen_at"]
                     else "",
@@ -203,5 +203,6 @@ async def export_rows(groups: Sequence[Group]) -> list[list[Any]]:
     return out
 
 
-def _yes(flag: bool) -> str:
+def _oui_non(flag: bool) -> str:
+    """A flag as the export's "oui" / "non" column."""
     return "oui" if flag else "non"

@@ -109,16 +109,7 @@ async def deactivate_member(
         return "removed"
     if account.is_disabled:
         raise DomainError("Ce compte est déjà désactivé.")
-    await User.update({User.disabled_at: clock.now()}).where(User.id == account.id)
-    await sessions.revoke_all_sessions(account.id)
-    await audit.record(
-        audit.Event.USER_DISABLED,
-        actor_id=actor_id,
-        user_id=account.id,
-        group_id=group.id,
-        client_address=client_address,
-        changed_fields=["disabled_at"],
-    )
+    await _set_disabled(group, account, True, actor_id=actor_id, client_address=client_address)
     return "disabled"
 
 
@@ -128,9 +119,20 @@ async def reactivate_member(
     """Reactivate a disabled account that is still in this group."""
     if not account.is_disabled:
         raise DomainError("Ce compte est déjà actif.")
-    await User.update({User.disabled_at: None}).where(User.id == account.id)
+    await _set_disabled(group, account, False, actor_id=actor_id, client_address=client_address)
+
+
+async def _set_disabled(
+    group: Group, account: AccountFacts, disabled: bool, *, actor_id: UUID, client_address: str
+) -> None:
+    """Disable (sessions closed at once) or reactivate an account, logged with the group."""
+    await User.update({User.disabled_at: clock.now() if disabled else None}).where(
+        User.id == account.id
+    )
+    if disabled:
+        await sessions.revoke_all_sessions(account.id)
     await audit.record(
-        audit.Event.USER_REACTIVATED,
+        audit.Event.USER_DISABLED if disabled else audit.Event.USER_REACTIVATED,
         actor_id=actor_id,
         user_id=account.id,
         group_id=group.id,
