@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from piccolo.query.functions.aggregate import Count
+
 from app.domain import audit, reference
 from app.domain.admin.journal import logged
 from app.domain.groups.texts import clean_group_texts, save_group_changes
@@ -33,11 +35,9 @@ async def list_groups(viewer: Viewer, q: str = "") -> list[dict[str, Any]]:
     counts = (
         {
             r["group"]: r["n"]
-            for r in await Membership.raw(
-                "SELECT m.group, count(*) AS n FROM membership m"
-                " WHERE m.group = ANY({}::uuid[]) GROUP BY m.group",
-                [r["id"] for r in rows],
-            )
+            for r in await Membership.select(Membership.group, Count(alias="n"))
+            .where(Membership.group.is_in([r["id"] for r in rows]))
+            .group_by(Membership.group)
         }
         if rows
         else {}

@@ -54,10 +54,15 @@ async def get_user(user_id: UUID) -> User:
 
 
 async def user_memberships(user_id: UUID) -> list[dict[str, Any]]:
-    return await Membership.raw(
-        "SELECT m.id, m.is_manager, g.id AS group_id, g.name FROM membership m"
-        " JOIN app_group g ON g.id = m.group WHERE m.user = {} ORDER BY g.name",
-        user_id,
+    return (
+        await Membership.select(
+            Membership.id,
+            Membership.is_manager,
+            Membership.group.as_alias("group_id"),
+            Membership.group.name.as_alias("name"),
+        )
+        .where(Membership.user == user_id)
+        .order_by(Membership.group.name)
     )
 
 

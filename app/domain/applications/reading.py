@@ -14,24 +14,38 @@ from app.tables import (
     Attachment,
     Group,
     Mandat,
+    Membership,
     Participation,
     User,
 )
 
 # --- reading for the forms and the demande page --------------------------------------------
 
+# The group's organisation, its name and category (a LEFT JOIN: a group may have none).
+_ORGANISATION_COLUMNS = (
+    Group.organisation,
+    Group.organisation.short_name.as_alias("organisation_name"),
+    Group.organisation.category.as_alias("category"),
+)
+
 
 async def addressable_groups(area: str) -> list[dict]:
     """Groups of a département that have at least one active instructeur (spec §4.1)."""
-    return await Group.raw(
-        "SELECT g.id, g.name, g.short_description, g.public_note, g.organisation,"
-        " o.short_name AS organisation_name, o.category"
-        " FROM app_group g LEFT JOIN organisation o ON o.code = g.organisation"
-        " WHERE {} = ANY(g.areas) AND EXISTS (SELECT 1 FROM membership m"
-        ' JOIN app_user u ON u.id = m."user" WHERE m."group" = g.id'
-        " AND u.is_instructor AND u.disabled_at IS NULL)"
-        " ORDER BY o.short_name NULLS LAST, g.name",
-        area,
+    with_instructor = Membership.select(Membership.group).where(
+        (Membership.user.is_instructor == True)  # noqa: E712 (Piccolo expression)
+        & Membership.user.disabled_at.is_null()
+    )
+    return (
+        await Group.select(
+            Group.id,
+            Group.name,
+            Group.short_description,
+            Group.public_note,
+            *_ORGANISATION_COLUMNS,
+        )
+        .where(Group.areas.any(area) & Group.id.is_in(with_instructor))
+        # Ascending, so groups without an organisation (NULL) come last.
+        .order_by(Group.organisation.short_name, Group.name)
     )
 
 
@@ -39,12 +53,12 @@ async def groups_by_ids(group_ids: Iterable[UUID]) -> list[dict]:
     group_ids = list(group_ids)
     if not group_ids:
         return []
-    return await Group.raw(
-        "SELECT g.id, g.name, g.areas, g.organisation, g.bal_email,"
-        " o.short_name AS organisation_name, o.category"
-        " FROM app_group g LEFT JOIN organisation o ON o.code = g.organisation"
-        " WHERE g.id = ANY({}) ORDER BY g.name",
-        group_ids,
+    return (
+        await Group.select(
+            Group.id, Group.name, Group.areas, Group.bal_email, *_ORGANISATION_COLUMNS
+        )
+        .where(Group.id.is_in(group_ids))
+        .order_by(Group.name)
     )
 
 
@@ -55,14 +69,17 @@ async def colleagues_of(
     group_ids = list(group_ids)
     if not group_ids:
         return []
-    return await User.raw(
-        "SELECT DISTINCT u.id, u.first_name, u.last_name, u.email, u.qualite"
-        ' FROM membership m JOIN app_user u ON u.id = m."user"'
-        ' WHERE m."group" = ANY({}) AND u.id <> {} AND u.disabled_at IS NULL'
-        " AND (u.is_helper OR NOT {}) ORDER BY u.last_name, u.first_name",
-        group_ids,
-        user_id,
-        helpers_only,
+    where = (
+        User.id.is_in(Membership.select(Membership.user).where(Membership.group.is_in(group_ids)))
+        & (User.id != user_id)
+        & User.disabled_at.is_null()
+    )
+    if helpers_only:
+        where &= User.is_helper == True  # noqa: E712 (Piccolo expression)
+    return (
+        await User.select(User.id, User.first_name, User.last_name, User.email, User.qualite)
+        .where(where)
+        .order_by(User.last_name, User.first_name)
     )
 
 
@@ -86,13 +103,18 @@ class DemandeView:
 async def load_demande(application_id: UUID) -> DemandeView:
     application = (await Application.select().where(Application.id == application_id))[0]
     mandat = await Mandat.select().where(Mandat.application == application_id).first()
-    groups = await ApplicationGroup.raw(
-        "SELECT g.id, g.name, g.bal_email, o.short_name AS organisation_name"
-        " FROM application_group ag JOIN app_group g ON g.id = ag.group"
-        " LEFT JOIN organisation o ON o.code = g.organisation"
-        " WHERE ag.application = {} ORDER BY ag.created_at, g.name",
-        application_id,
+    groups = (
+        await ApplicationGroup.select(
+            ApplicationGroup.group.as_alias("id"),
+            ApplicationGroup.group.name.as_alias("name"),
+            ApplicationGroup.group.bal_email.as_alias("bal_email"),
+            ApplicationGroup.group.organisation.short_name.as_alias("organisation_name"),
+        )
+        .where(ApplicationGroup.application == application_id)
+        .order_by(ApplicationGroup.created_at, ApplicationGroup.group.name)
     )
+    # Hand-written: the organisation shown falls back to all the person's groups (a
+    # correlated string_agg); one statement of the demande page's bounded few.
     participants = await Participation.raw(
         "SELECT p.user AS id, p.is_creator, p.last_seen_at, p.created_at, p.group AS group_id,"
         " u.first_name, u.last_name, u.qualite, u.email, u.is_instructor, u.is_expert,"
@@ -106,12 +128,16 @@ async def load_demande(application_id: UUID) -> DemandeView:
         application["creator_group"],
         application_id,
     )
-    answers = await Answer.raw(
-        "SELECT t.*, u.first_name, u.last_name, u.qualite, g.name AS author_group_name"
-        " FROM answer t JOIN app_user u ON u.id = t.author"
-        " LEFT JOIN app_group g ON g.id = t.author_group"
-        " WHERE t.application = {} ORDER BY t.created_at, t.id",
-        application_id,
+    answers = (
+        await Answer.select(
+            *Answer.all_columns(),
+            Answer.author.first_name.as_alias("first_name"),
+            Answer.author.last_name.as_alias("last_name"),
+            Answer.author.qualite.as_alias("qualite"),
+            Answer.author_group.name.as_alias("author_group_name"),
+        )
+        .where(Answer.application == application_id)
+        .order_by(Answer.created_at, Answer.id)
     )
     attachments = (
         await Attachment.select()

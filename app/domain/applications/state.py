@@ -8,9 +8,7 @@ from datetime import datetime
 from uuid import UUID
 
 from app.domain import business_days
-from app.tables import (
-    Application,
-)
+from app.tables import Answer, Application
 
 # Thread entries that are answers in the product's sense (invitations, archiving do not count).
 REAL_ANSWER_KINDS = frozenset({"message", "take_charge", "wrong_recipient", "usager_fields"})
@@ -115,19 +113,28 @@ def derive_state(
 
 
 async def refresh_application(application_id: UUID) -> DerivedState:
-    """Recompute the cached status and timings of a demande from its thread (2 queries)."""
-    rows = await Application.raw(
-        "SELECT a.creator, a.created_at, a.area, t.author, t.kind, t.created_at AS at,"
-        " t.marks_processed, t.marks_irrelevant FROM application a"
-        " LEFT JOIN answer t ON t.application = a.id WHERE a.id = {}"
-        " ORDER BY t.created_at, t.id",
-        application_id,
+    """Recompute the cached status and timings of a demande from its thread (3 statements)."""
+    first = (
+        await Application.select(Application.creator, Application.created_at, Application.area)
+        .where(Application.id == application_id)
+        .first()
     )
-    first = rows[0]
+    rows = (
+        await Answer.select(
+            Answer.author,
+            Answer.kind,
+            Answer.created_at,
+            Answer.marks_processed,
+            Answer.marks_irrelevant,
+        )
+        .where(Answer.application == application_id)
+        .order_by(Answer.created_at, Answer.id)
+    )
     thread = [
-        ThreadEntry(r["author"], r["kind"], r["at"], r["marks_processed"], r["marks_irrelevant"])
+        ThreadEntry(
+            r["author"], r["kind"], r["created_at"], r["marks_processed"], r["marks_irrelevant"]
+        )
         for r in rows
-        if r["kind"] is not None
     ]
     state = derive_state(first["creator"], first["created_at"], thread)
     late = None

@@ -99,8 +99,10 @@ async def post_answer(
     """Add an entry to the thread and refresh the demande's derived state."""
     # The row lock orders this against the retention job: once it committed a wipe, nothing
     # (no message, no reopening) brings the demande back to life.
-    locked = await Application.raw(
-        "SELECT personal_data_wiped_at FROM application WHERE id = {} FOR UPDATE", application_id
+    locked = (
+        await Application.select(Application.personal_data_wiped_at)
+        .where(Application.id == application_id)
+        .lock_rows()
     )
     if locked and locked[0]["personal_data_wiped_at"] is not None:
         raise WipedError(locked[0]["personal_data_wiped_at"])

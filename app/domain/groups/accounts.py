@@ -7,14 +7,13 @@ from typing import Any
 from uuid import UUID
 
 from app import emails
-from app.domain import audit
+from app.domain import applications, audit
 from app.domain.groups.membership import checked, clean_member_fields, grant_group_open_applications
 from app.domain.reference import HELPER_ORGANISATIONS
 from app.domain.users import create_user
 from app.domain.validators import ValidationError, normalize_email
 from app.piccolo_conf import DB
 from app.tables import (
-    Application,
     Group,
     User,
 )
@@ -113,14 +112,9 @@ async def create_accounts(
         return form
     if any(v["is_instructor"] for v in cleaned.values()) and not confirmed:
         # Nobody exists yet, so every new instructeur would read all the open demandes.
-        rows_ = await Application.raw(
-            "SELECT count(DISTINCT ag.application) AS n FROM application_group ag"
-            " JOIN application a ON a.id = ag.application"
-            " WHERE ag.group = {} AND a.status <> 'archived'",
-            group.id,
-        )
-        if rows_[0]["n"]:
-            form.confirm_count = rows_[0]["n"]
+        count = len(await applications.open_applications_of_group(group.id))
+        if count:
+            form.confirm_count = count
             return form
     helper = is_helper_organisation(group.organisation)
     async with DB.transaction():
