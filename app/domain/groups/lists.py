@@ -64,6 +64,9 @@ async def group_members(group_ids: Sequence[UUID]) -> dict[UUID, list[dict[str, 
 # 5.5 MB of HTML (issue 16). Disabled members, listed on demand, are capped the same way.
 MEMBERS_PAGE_SIZE = 50
 
+# Hand-written (see docs/database.md): one ranked page per group for any number of groups
+# (window function), measured in bench/RESULTS.md "Big groups"; the export and a single row
+# read the same columns.
 _MEMBER_COLUMNS = (
     "m.group AS group_id, m.is_manager, u.id, u.email, u.first_name, u.last_name,"
     " u.qualite, u.phone, u.is_helper, u.is_instructor, u.is_collective, u.is_admin,"
