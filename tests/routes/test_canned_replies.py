@@ -6,6 +6,7 @@ from __future__ import annotations
 from bs4 import BeautifulSoup
 from factories import make_application, make_user
 
+from app.domain import admin as admin_domain
 from app.domain import canned_replies
 from app.tables import Answer, AuditEvent
 
@@ -42,7 +43,7 @@ async def test_a_member_adds_edits_and_deletes_without_javascript(client, login,
     section = page.find(id="reponses-types")
     assert "Aucune réponse type" in section.text
     assert "Jamais de données personnelles" in section.text
-    assert section.find("form", action=f"/groupes/{world.caf.id}/reponses-types")
+    assert section.find("form", id="ajouter-reponse-type")
 
     response = await add(client, world.caf)
     assert response.status_code == 303
@@ -143,7 +144,7 @@ async def test_the_limit_per_group(client, login, world):
     await login(world.caf_agent)
     _, page = await client.page(f"/groupes/{world.caf.id}")
     section = page.find(id="reponses-types")
-    assert section.find("form", action=f"/groupes/{world.caf.id}/reponses-types") is None
+    assert section.find("form", id="ajouter-reponse-type") is None
     assert "a atteint le maximum de 50 réponses types" in section.text
     response = await add(client, world.caf, title="Une de trop")
     assert response.status_code == 422
@@ -168,6 +169,17 @@ async def test_another_group_gets_404_and_observers_only_read(client, login, wor
     assert (await client.post_form(own, {"title": "x", "text": "y"})).status_code == 404
     assert (await client.post_form(f"{own}/suppression")).status_code == 404
     assert await canned_replies.of_group(world.caf.id) == [reply]
+
+    # An observer of the CAF in Paris reads them on the group page, and changes nothing.
+    observer = await make_user(email="observateur@caf.fr")
+    await admin_domain.grant_scope(observer.id, "observer", "caf", "75")
+    await login(observer)
+    _, page = await client.page(f"/groupes/{world.caf.id}")
+    section = page.find(id="reponses-types")
+    assert "Merci de joindre l'attestation." in section.text
+    assert section.find("form") is None
+    assert (await client.post_form(base, {"title": "x", "text": "y"})).status_code == 403
+    assert (await client.post_form(f"{base}/{reply.id}/suppression")).status_code == 403
 
     # An admin of the département may correct one (a reply holding personal data).
     admin = await make_user(admin=True, admin_areas=["75"])
