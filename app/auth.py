@@ -85,7 +85,8 @@ async def enforce_route_policy(connection: ASGIConnection, handler: BaseRouteHan
     ids: dict[str, Any] = {}
     for name, ref in objects.items():
         value = connection.path_params.get(ref.param)
-        ids[ref.audit_key] = value
+        if ref.audit_key:
+            ids[ref.audit_key] = value
         found = await ref.load(viewer, connection.path_params, loaded)
         if found is None:
             await audit.record(

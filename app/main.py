@@ -17,7 +17,17 @@ from app.errors import EXCEPTION_HANDLERS
 from app.jobs import queue
 from app.piccolo_conf import DB
 from app.requests import AplusRequest, check_input
-from app.routes import admin, applications, auth, dev, groups, inbox, pages, statistics
+from app.routes import (
+    admin,
+    applications,
+    auth,
+    canned_replies,
+    dev,
+    groups,
+    inbox,
+    pages,
+    statistics,
+)
 from app.security import security_headers
 from app.settings import get_settings
 from app.templating import template_config
@@ -59,6 +69,7 @@ def create_app(*, with_pool: bool = True) -> Litestar:
         groups.router,
         admin.router,
         applications.router,
+        canned_replies.router,
         inbox.router,
         statistics.router,
     ]

@@ -241,6 +241,29 @@ def can_export_group_users(viewer: Viewer | None, group: Any) -> bool:
     return can_create_accounts(viewer, group)
 
 
+# Réponses types (docs/decisions/2026-12-02-canned-replies.md): the group's members manage
+# them, responsables included; area managers and admins in scope may correct or remove one
+# (a reply holding personal data); observers and everyone else only read or see nothing.
+
+
+@route_rule
+def can_see_canned_replies(viewer: Viewer | None, group: Any) -> bool:
+    """Whoever sees the group page reads its réponses types (they hold no personal data)."""
+    return can_see_group_members(viewer, group)
+
+
+@route_rule
+def can_manage_canned_replies(viewer: Viewer | None, group: Any) -> bool:
+    """Add, edit, delete: the group's members, area managers in scope, admins of its areas."""
+    return can_add_member(viewer, group)
+
+
+@route_rule
+def can_edit_canned_reply(viewer: Viewer | None, group: Any, reply: Any) -> bool:
+    """One reply of the group (the loader already refused a reply of another group)."""
+    return reply.group_id == group.id and can_manage_canned_replies(viewer, group)
+
+
 @route_rule
 def can_edit_group_structure(viewer: Viewer | None, group: Any) -> bool:
     """Organisation, départements, network, deletion: admins of the group's départements."""
@@ -672,6 +695,21 @@ class MemberOf:
         if account is None or account.membership_in(loaded[self.group].id) is None:
             return None
         return account
+
+
+@dataclass(frozen=True)
+class CannedReplyOf:
+    """A réponse type through the group loaded before it (`group`): another group's is a 404."""
+
+    param: str = "reply_id"
+    group: str = "group"
+    # The audit log has no column for it: the refusal is logged with the group's id.
+    audit_key = None
+
+    async def load(self, viewer: Viewer, params: dict, loaded: dict) -> Any:
+        from app.domain import canned_replies
+
+        return await canned_replies.find(params[self.param], [loaded[self.group].id])
 
 
 @dataclass(frozen=True)

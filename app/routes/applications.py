@@ -21,7 +21,7 @@ from litestar.response import Template
 from app import formatting, notifications, policies
 from app.auth import loaded
 from app.domain import application_forms as forms
-from app.domain import applications, audit, files, presence, reference
+from app.domain import applications, audit, canned_replies, files, presence, reference
 from app.domain.application_forms import Checked
 from app.domain.validators import ValidationError
 from app.piccolo_conf import DB
@@ -462,6 +462,7 @@ async def _page_context(
         "answer_form": answer_form
         or {"values": {"signature": _session_signature(request)}, "errors": {}},
         "archive_form": archive_form or {"values": {}, "errors": {}},
+        "canned_replies": await canned_replies.of_groups(viewer.group_ids) if can["answer"] else [],
     }
     if can["invite"]:
         context.update(await _invite_context(request, facts, view, invite_form))

@@ -31,6 +31,7 @@ from app.policies import (
     can_see_member,
     policy,
 )
+from app.routes import canned_replies
 from app.security import client_address
 from app.tables import Group
 from app.templating import htmx_notice, redirect, render, wants_fragment
@@ -237,6 +238,7 @@ async def show(
     block = await _block(
         group, show_disabled=bool(desactives), page=page_number(membres), around=membre
     )
+    block["canned"] = await canned_replies.section_context(_viewer(request), group)
     return _show(request, block)
 
 

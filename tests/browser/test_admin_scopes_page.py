@@ -13,6 +13,8 @@ async def test_admin_grants_a_scope_after_an_error(page_nojs, live_server):
     email = f"territoire-{uuid.uuid4().hex[:8]}@caf.fr"
     create_account(live_server, email, "aidant", group="France Services Paris 18e")
     await log_in(page, live_server, demo_email("admin"))
+    # Issue 15, item 4: an admin lands on the admin home, not on the public home page.
+    await page.wait_for_url(live_server.url + "/admin")
 
     await page.goto(f"/admin/utilisateurs?q={email}")
     await page.get_by_role("link", name=email).click()

@@ -102,7 +102,10 @@ async def run_journey(open_page, live_server: LiveServer, *, javascript: bool) -
     await aidant.goto("/demandes/nouvelle")
     await assert_accessible(aidant)
     picker = aidant.locator("#group-picker")
+    refresh = aidant.get_by_role("button", name="Mettre à jour la liste des organismes")
     if javascript:
+        # Issue 15, item 7: the no-JS-only button is hidden while htmx refreshes the list.
+        await expect(refresh).to_be_hidden()
         loads = track_loads(aidant)
         await aidant.evaluate("() => { window.__aplusMarker = 1; }")
         await aidant.get_by_label("Territoire de l'usager").select_option("93")
@@ -116,7 +119,7 @@ async def run_journey(open_page, live_server: LiveServer, *, javascript: bool) -
         await assert_accessible(aidant)
     else:
         await aidant.get_by_label("Filtrer les organismes par thème").select_option("social")
-        await aidant.get_by_role("button", name="Mettre à jour la liste des organismes").click()
+        await refresh.click()
         await expect(picker).not_to_contain_text("CPAM de Paris")
         await expect(picker).to_contain_text("CAF de Paris")
     await picker.locator("label", has_text="CAF de Paris").click()

@@ -155,5 +155,5 @@ async def test_queries_do_not_grow_with_messages(client, login, world, monkeypat
     assert with_5 == with_50
     # Session with viewer facts, demande facts, audit, the page's reads (demande, mandat,
     # groups, participants, thread, files), the invitation lists, the active experts (is there
-    # one to offer in the picker?), and the seen mark.
-    assert with_50 <= 13
+    # one to offer in the picker?), the réponses types of the viewer's groups, and the seen mark.
+    assert with_50 <= 14

@@ -121,14 +121,16 @@ def candidates(
         return [("fichier", str(world.file.id)), ("fichier privé", str(world.private_file.id))]
     if name == "group_id" and kind == "uuid":
         found = [("groupe", str(world.group.id))]
-        if "user_id" in route_params:
-            # Own group with a foreign account: the member must be checked, not assumed.
+        if "user_id" in route_params or "reply_id" in route_params:
+            # Own group with a foreign account or réponse type: the pairing must be checked.
             found += [(f"propre groupe {g.name}", str(g.id)) for g in own_groups]
         else:
             found.append(("groupe du créateur", str(world.creator_group.id)))
         return found
     if name == "user_id" and kind == "uuid":
         return [(f"compte {label}", str(u.id)) for label, u in world.users().items()]
+    if name == "reply_id" and kind == "uuid":
+        return [("réponse type", str(world.canned_reply.id))]
     if name == "scope_id" and kind == "uuid":
         return [("périmètre", str(world.scope.id))]
     if name == "token" and kind == "str":
@@ -195,6 +197,10 @@ def form_data(world, persona: str, handler: str) -> dict[str, Any]:
         "groups": [group],
         "departement": "93",
         "signature": "Pirate",
+        # Réponses types: rewrite one, insert the foreign group's into a reply.
+        "title": "Titre pirate",
+        "text": "Texte pirate",
+        "reponse_type": str(world.canned_reply.id),
         # Creation of a demande from the foreign group.
         "creator_group": str(world.creator_group.id),
         "subject": "Sujet pirate",

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from factories import make_application, make_group, make_user
 
 from app import clock
-from app.domain import admin, applications, files
+from app.domain import admin, applications, canned_replies, files
+from app.domain.canned_replies import CannedReply
 from app.tables import Application, Attachment, Group, ManagerScope, User
 
 FOREIGN_AREA = "93"
@@ -41,6 +42,7 @@ class AccessWorld:
     expert: User  # expert invited on the foreign demande, in no group
     area_manager: User  # area manager of CAF 93, in no group
     scope: ManagerScope  # the foreign area manager's scope
+    canned_reply: CannedReply  # a réponse type of the foreign group
     markers: list[str]
     # Personas, by name; None is the anonymous visitor.
     personas: dict[str, User | None] = field(default_factory=dict)
@@ -118,6 +120,12 @@ async def build_access_world() -> AccessWorld:
         answer_id=private.id,
     )
     await User.update({User.disabled_at: clock.now()}).where(User.id == disabled.id)
+    await canned_replies.create(
+        caf93.id,
+        {"title": marker("reponsetypetitre"), "text": marker("reponsetypetexte")},
+        actor_id=instructeur.id,
+    )
+    (canned_reply,) = await canned_replies.of_group(caf93.id)
 
     # --- the personas' side (75, and 13 for the other admin) ---
     fs75 = await make_group("france-services", name="France Services Paris")
@@ -158,6 +166,7 @@ async def build_access_world() -> AccessWorld:
         )
     ]
     markers = list(content_markers)
+    markers += [marker("reponsetypetitre"), marker("reponsetypetexte")]
     for tag in ("createur", "instructeur", "admin", "expert", "territoire"):
         markers += [marker(tag), marker(tag + "dom"), marker(tag + "prenom"), marker(tag + "nom")]
     return AccessWorld(
@@ -172,6 +181,7 @@ async def build_access_world() -> AccessWorld:
         expert=expert,
         area_manager=area_manager,
         scope=scope,
+        canned_reply=canned_reply,
         markers=markers,
         personas={
             "aidant": aidant,

@@ -12,6 +12,10 @@ document.addEventListener("htmx:afterSettle", function (event) {
       target.setAttribute("tabindex", "-1");
     }
     target.focus();
+    // A message that just received a réponse type: carry on typing after it.
+    if (target.tagName === "TEXTAREA") {
+      target.setSelectionRange(target.value.length, target.value.length);
+    }
   }
 });
 
