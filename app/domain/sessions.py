@@ -127,3 +127,11 @@ def _viewer(user: dict, facts: dict) -> Viewer:
         ),
         observer_scopes=frozenset((org, area) for role, org, area in scopes if role == "observer"),
     )
+
+
+async def remember_signature(session: dict | None, signature: str) -> None:
+    """Collective accounts sign each message; the signature is kept for the session."""
+    if session and signature and signature != session.get("signature"):
+        await UserSession.update({UserSession.signature: signature}).where(
+            UserSession.id == session["id"]
+        )
