@@ -27,25 +27,36 @@ async def acting_user(viewer: Viewer) -> User:
     return await User.objects().where(User.id == viewer.id).first()
 
 
-async def _store_files(
+async def _record(
+    event: Event, viewer: Viewer, application_id: UUID, client_address: str, **ids: UUID
+) -> None:
+    await audit.record(
+        event,
+        actor_id=viewer.id,
+        application_id=application_id,
+        client_address=client_address,
+        **ids,
+    )
+
+
+async def _record_with_files(
     viewer: Viewer,
+    event: Event,
     checked_files: list[files.CheckedFile],
     *,
     application_id: UUID,
     answer_id: UUID | None,
     client_address: str,
 ) -> None:
+    """The files stored (each one an audit line), then the change's own audit line."""
     for checked in checked_files:
         attachment = await files.store(
             checked, application_id=application_id, uploader_id=viewer.id, answer_id=answer_id
         )
-        await audit.record(
-            Event.FILE_UPLOADED,
-            actor_id=viewer.id,
-            application_id=application_id,
-            file_id=attachment.id,
-            client_address=client_address,
+        await _record(
+            Event.FILE_UPLOADED, viewer, application_id, client_address, file_id=attachment.id
         )
+    await _record(event, viewer, application_id, client_address)
 
 
 async def earlier_submission(viewer: Viewer, creation_key: str) -> Application | None:
@@ -67,17 +78,12 @@ async def create(
     try:
         async with DB.transaction():
             application = await applications.create_application(creator=creator, **c)
-            await _store_files(
+            await _record_with_files(
                 viewer,
+                Event.APPLICATION_CREATED,
                 checked_files,
                 application_id=application.id,
                 answer_id=None,
-                client_address=client_address,
-            )
-            await audit.record(
-                Event.APPLICATION_CREATED,
-                actor_id=viewer.id,
-                application_id=application.id,
                 client_address=client_address,
             )
             await notifications.application_created(application.id)
@@ -111,17 +117,12 @@ async def answer(
         posted = await applications.post_answer(
             facts.id, author, author_group=await _author_group(viewer, facts), **c
         )
-        await _store_files(
+        await _record_with_files(
             viewer,
+            Event.ANSWER_POSTED,
             checked_files,
             application_id=facts.id,
             answer_id=posted.id,
-            client_address=client_address,
-        )
-        await audit.record(
-            Event.ANSWER_POSTED,
-            actor_id=viewer.id,
-            application_id=facts.id,
             client_address=client_address,
         )
         await notifications.answer_posted(posted.id)
@@ -137,20 +138,9 @@ async def invite(viewer: Viewer, facts: ApplicationFacts, c: dict, *, client_add
             facts.id, author, author_group=await _author_group(viewer, facts), **c
         )
         if c["user_ids"] or c["experts"]:
-            await audit.record(
-                Event.USERS_INVITED,
-                actor_id=viewer.id,
-                application_id=facts.id,
-                client_address=client_address,
-            )
+            await _record(Event.USERS_INVITED, viewer, facts.id, client_address)
         for group_id in c["group_ids"]:
-            await audit.record(
-                Event.GROUP_INVITED,
-                actor_id=viewer.id,
-                application_id=facts.id,
-                group_id=group_id,
-                client_address=client_address,
-            )
+            await _record(Event.GROUP_INVITED, viewer, facts.id, client_address, group_id=group_id)
         await notifications.invitation_sent(invitation)
 
 
@@ -164,9 +154,7 @@ async def _close_or_reopen(
     author = await acting_user(viewer)
     async with DB.transaction():
         await change(author)
-        await audit.record(
-            event, actor_id=viewer.id, application_id=facts.id, client_address=client_address
-        )
+        await _record(event, viewer, facts.id, client_address)
 
 
 async def archive(
@@ -195,11 +183,11 @@ async def reopen(viewer: Viewer, facts: ApplicationFacts, *, client_address: str
 async def record_opening(
     viewer: Viewer, facts: ApplicationFacts, *, anonymised: bool, client_address: str
 ) -> None:
-    await audit.record(
+    await _record(
         Event.APPLICATION_OPENED_ANONYMISED if anonymised else Event.APPLICATION_OPENED,
-        actor_id=viewer.id,
-        application_id=facts.id,
-        client_address=client_address,
+        viewer,
+        facts.id,
+        client_address,
     )
 
 
@@ -220,13 +208,7 @@ async def downloadable_file(
         )
         visibility = answer_row["visibility"]
     if attachment is None or not policies.can_download_file(viewer, facts, visibility):
-        await audit.record(
-            Event.NOT_FOUND_IN_SCOPE,
-            actor_id=viewer.id,
-            application_id=facts.id,
-            file_id=file_id,
-            client_address=client_address,
-        )
+        await _record(Event.NOT_FOUND_IN_SCOPE, viewer, facts.id, client_address, file_id=file_id)
         return None
     return attachment
 
@@ -236,11 +218,5 @@ async def download(
 ) -> bytes:
     """The file's bytes, decrypted; the download is recorded."""
     content = files.read(attachment["id"], attachment["key_id"])
-    await audit.record(
-        Event.FILE_DOWNLOADED,
-        actor_id=viewer.id,
-        application_id=facts.id,
-        file_id=attachment["id"],
-        client_address=client_address,
-    )
+    await _record(Event.FILE_DOWNLOADED, viewer, facts.id, client_address, file_id=attachment["id"])
     return content

@@ -46,21 +46,17 @@ async def remember_signature(request: Request, signature: str) -> None:
 
 async def refused(request: Request, **ids: Any) -> PermissionDeniedException:
     """A forged form (an option never offered to this viewer): 403, in the audit log."""
-    await audit.record(
-        audit.Event.ACCESS_DENIED,
-        actor_id=current_viewer(request).id,
-        client_address=address(request),
-        **ids,
-    )
+    await _record(request, audit.Event.ACCESS_DENIED, ids)
     return PermissionDeniedException()
 
 
 async def not_found(request: Request, **ids: Any) -> NotFoundException:
     """Something outside the viewer's scope: 404, in the audit log."""
-    await audit.record(
-        audit.Event.NOT_FOUND_IN_SCOPE,
-        actor_id=current_viewer(request).id,
-        client_address=address(request),
-        **ids,
-    )
+    await _record(request, audit.Event.NOT_FOUND_IN_SCOPE, ids)
     return NotFoundException()
+
+
+async def _record(request: Request, event: audit.Event, ids: dict[str, Any]) -> None:
+    await audit.record(
+        event, actor_id=current_viewer(request).id, client_address=address(request), **ids
+    )

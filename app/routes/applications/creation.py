@@ -9,9 +9,9 @@ from litestar.response import Template
 
 from app import formatting
 from app.domain import application_forms as forms
-from app.domain import applications, demande_actions, files, reference
+from app.domain import applications, demande_actions, reference
 from app.policies import can_create_application, policy
-from app.routes.applications.page import max_body, usager_field_rows
+from app.routes.applications.page import max_body, upload_context, usager_field_rows
 from app.routes.common import address, current_viewer, remember_signature, session_signature
 from app.settings import get_settings
 from app.templating import redirect, render
@@ -36,10 +36,7 @@ async def _creation_context(request: Request, values: dict, errors: dict) -> dic
         "colleagues": colleagues,
         "usager_fields": usager_field_rows(),
         "mandat_kinds": forms.MANDAT_KINDS,
-        "accept": files.ACCEPT_ATTRIBUTE,
-        "accepted_label": files.ACCEPTED_LABEL,
-        "max_file_mb": get_settings().max_file_bytes // (1024 * 1024),
-        "retention_days": get_settings().files_retention_days,
+        **upload_context(),
         "subject_max": 150,
     }
 

@@ -49,6 +49,16 @@ def max_body() -> int:
     return get_settings().max_file_bytes * 10 + 1024 * 1024
 
 
+def upload_context() -> dict:
+    """What the file inputs say: accepted types, size limit, how long files are kept."""
+    return {
+        "accept": files.ACCEPT_ATTRIBUTE,
+        "accepted_label": files.ACCEPTED_LABEL,
+        "max_file_mb": get_settings().max_file_bytes // (1024 * 1024),
+        "retention_days": get_settings().files_retention_days,
+    }
+
+
 def facts_of(request: Request) -> ApplicationFacts:
     """The demande the guard loaded through the viewer's scope and checked."""
     return loaded(request, "application")
@@ -181,10 +191,7 @@ async def page_context(
         "fmt": formatting,
         "usager_fields": usager_field_rows(),
         "usefulness": forms.USEFULNESS,
-        "accept": files.ACCEPT_ATTRIBUTE,
-        "accepted_label": files.ACCEPTED_LABEL,
-        "max_file_mb": get_settings().max_file_bytes // (1024 * 1024),
-        "retention_days": get_settings().files_retention_days,
+        **upload_context(),
         "notice": notice,
         "next_step": step,
         "next_step_text": step_text,
