@@ -35,6 +35,11 @@ _FIELD_VALIDATORS = {
     "numero_fiscal": validators.validate_numero_fiscal,
     "telephone": validators.normalize_french_phone,
 }
+# The hint of every signature field (applications/_macros.html: signature).
+SHARED_ACCOUNT_SIGNATURE = (
+    "Ce compte est partagé : signez avec vos prénom, nom et service."
+    " La signature est reprise pour vos prochains messages."
+)
 _DATE_FR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
@@ -101,7 +106,7 @@ def signature_error(signature: str, *, is_collective: bool) -> str | None:
     """Shared accounts sign each message; the signature is checked before anything is saved
     (it is remembered for the session after the commit)."""
     if is_collective and not signature:
-        return "Ce compte est partagé : signez avec vos prénom, nom et service."
+        return "Indiquez votre signature."
     try:
         validators.check_signature(signature)
     except ValidationError as exc:
