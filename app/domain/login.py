@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
 from urllib.parse import quote
@@ -188,8 +188,8 @@ async def _target(user: User, next_path: str | None) -> str:
     target = local_redirect_target(next_path) or "/"
     if target == "/":
         # No page asked for: each role's own home (the CGU come first when due).
-        viewer = await sessions.build_viewer(user.to_dict())
-        target = policies.landing_path(replace(viewer, has_accepted_cgu=True))
+        viewer = await sessions.build_viewer(user.to_dict(), cgu_accepted=True)
+        target = policies.landing_path(viewer)
     if user.cgu_version != get_settings().cgu_version:
         target = f"/cgu?suivant={quote(target, safe='')}"
     return target
