@@ -96,8 +96,3 @@ MONTHS_FR = (
 
 def month_fr(value: date) -> str:
     return f"{MONTHS_FR[value.month - 1]} {value.year}"
-
-
-def yes_no(flag: bool) -> str:
-    """A flag as an export cell says it (validators.is_yes reads such a cell back)."""
-    return "oui" if flag else "non"

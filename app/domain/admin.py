@@ -19,7 +19,7 @@ from app.domain.groups import (
     save_group_changes,
 )
 from app.domain.users import add_member, create_group, create_user
-from app.domain.validators import ValidationError, is_yes, normalize_email, page_number
+from app.domain.validators import ValidationError, normalize_email, page_number
 from app.emails import PARIS as PARIS_TZ
 from app.piccolo_conf import DB
 from app.policies import (
@@ -689,6 +689,10 @@ class ImportLine:
     user_action: str = ""  # "create" | "add" | "member" | ""
 
 
+def _yes(value: str) -> bool:
+    return value.strip().lower() in {"oui", "o", "1", "x", "yes", "vrai"}
+
+
 def import_file_text(content: bytes) -> str:
     """The text of an uploaded CSV file; anything else (a spreadsheet, a PDF…) is refused."""
     if len(content) > get_settings().max_file_bytes:
@@ -844,7 +848,7 @@ async def apply_import(
                     qualite=v["qualite"],
                     phone=v["phone"],
                     helper=is_helper_organisation(v["organisme"]),
-                    instructor=is_yes(v.get("instructeur", "")),
+                    instructor=_yes(v.get("instructeur", "")),
                 )
                 await audit.record(
                     audit.Event.USER_CREATED,
@@ -859,7 +863,7 @@ async def apply_import(
             await add_member(
                 group_id,
                 user.id,
-                manager=is_yes(v.get("responsable", "")),
+                manager=_yes(v.get("responsable", "")),
                 governs=line.user_action == "create",
             )
             counts["memberships"] += 1

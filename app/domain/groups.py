@@ -12,7 +12,6 @@ from app.domain import applications, audit, sessions
 from app.domain.reference import HELPER_ORGANISATIONS
 from app.domain.users import DomainError, add_member, create_user
 from app.domain.validators import ValidationError, normalize_email, normalize_french_phone
-from app.formatting import yes_no
 from app.piccolo_conf import DB
 from app.policies import AccountFacts, Viewer, is_last_manager, visible_groups
 from app.tables import (
@@ -648,14 +647,18 @@ async def export_rows(groups: Sequence[Group]) -> list[list[Any]]:
                     m["qualite"],
                     m["email"],
                     m["phone"],
-                    yes_no(m["is_helper"]),
-                    yes_no(m["is_instructor"]),
-                    yes_no(m["is_manager"]),
-                    yes_no(m["is_collective"]),
-                    yes_no(m["disabled_at"] is not None),
+                    _yes(m["is_helper"]),
+                    _yes(m["is_instructor"]),
+                    _yes(m["is_manager"]),
+                    _yes(m["is_collective"]),
+                    _yes(m["disabled_at"] is not None),
                     m["last_seen_at"].astimezone(emails.PARIS).strftime("%d/%m/%Y %H:%M")
                     if m["last_seen_at"]
                     else "",
                 ]
             )
     return out
+
+
+def _yes(flag: bool) -> str:
+    return "oui" if flag else "non"

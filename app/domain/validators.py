@@ -233,8 +233,3 @@ def uuids(raw: Iterable[object] | None) -> list[UUID]:
         except ValueError:
             continue
     return result
-
-
-def is_yes(value: str) -> bool:
-    """A CSV cell meaning yes ("oui", "x", "1"…); anything else, empty included, is no."""
-    return value.strip().lower() in {"oui", "o", "1", "x", "yes", "vrai"}
