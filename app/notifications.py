@@ -12,13 +12,12 @@ never held back.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
 from app import clock, emails, policies
-from app.domain import applications
+from app.domain import applications, sessions
 from app.policies import ApplicationFacts, Viewer
 from app.settings import get_settings
 from app.tables import (
@@ -26,7 +25,6 @@ from app.tables import (
     ApplicationGroup,
     DigestEntry,
     Group,
-    Membership,
     Participation,
     User,
 )
@@ -73,50 +71,26 @@ def demande_url(application_id: UUID) -> str:
 
 
 async def _participants(application_id: UUID) -> dict[UUID, Recipient]:
-    """Every active participant, with the facts the rules need (two queries)."""
+    """Every active participant, with the facts the rules need (one query)."""
     rows = await Participation.raw(
-        "SELECT u.id, u.email, u.first_name, u.last_name, u.is_helper, u.is_instructor,"
-        " u.is_expert, u.is_admin, u.is_collective, u.admin_areas, u.notification_frequency,"
-        " p.group AS participation_group"
-        " FROM participation p JOIN app_user u ON u.id = p.user"
+        "SELECT u.*, p.group AS participation_group, "
+        + sessions.FACTS_SQL
+        + " FROM participation p JOIN app_user u ON u.id = p.user"
         " WHERE p.application = {} AND u.disabled_at IS NULL",
         application_id,
     )
-    if not rows:
-        return {}
-    memberships = await Membership.select(
-        Membership.user, Membership.group, Membership.is_manager
-    ).where(Membership.user.is_in([r["id"] for r in rows]))
-    groups: dict[UUID, set[UUID]] = {}
-    managed: dict[UUID, set[UUID]] = {}
-    for m in memberships:
-        groups.setdefault(m["user"], set()).add(m["group"])
-        if m["is_manager"]:
-            managed.setdefault(m["user"], set()).add(m["group"])
-    result = {}
-    for r in rows:
-        viewer = Viewer(
-            id=r["id"],
-            is_helper=r["is_helper"],
-            is_instructor=r["is_instructor"],
-            is_expert=r["is_expert"],
-            is_admin=r["is_admin"],
-            is_collective=r["is_collective"],
+    return {
+        r["id"]: Recipient(
             # Someone who has not accepted the current CGU yet will do so on arrival: the
             # e-mail is how they learn there is something to open.
-            has_accepted_cgu=True,
-            admin_areas=frozenset(r["admin_areas"] or []),
-            group_ids=frozenset(groups.get(r["id"], set())),
-            managed_group_ids=frozenset(managed.get(r["id"], set())),
-        )
-        result[r["id"]] = Recipient(
-            viewer=viewer,
+            viewer=sessions.viewer_from(r, r, cgu_accepted=True),
             email=r["email"],
             name=f"{r['first_name']} {r['last_name']}".strip() or r["email"],
             participation_group=r["participation_group"],
             frequency=r["notification_frequency"],
         )
-    return result
+        for r in rows
+    }
 
 
 def _colleague_groups(author: Recipient | None, author_group: UUID | None) -> set[UUID]:
@@ -282,13 +256,10 @@ async def experts_added(application_id: UUID, expert_ids: Iterable[UUID], cause:
 
 async def _viewer_of(user_id: UUID) -> tuple[dict, policies.Viewer] | None:
     """An active account and its facts, as a recipient (the CGU check skipped, see above)."""
-    from app.domain import sessions
-
     user = await User.select().where((User.id == user_id) & User.disabled_at.is_null()).first()
     if user is None:
         return None
-    viewer = await sessions.build_viewer(user)
-    return user, dataclasses.replace(viewer, has_accepted_cgu=True)
+    return user, await sessions.build_viewer(user, cgu_accepted=True)
 
 
 async def weekly_recap(creator_id: UUID, application_ids: list[UUID]) -> bool:

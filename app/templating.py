@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
 
 from app import formatting, policies
+from app.domain.application_forms import SHARED_ACCOUNT_SIGNATURE
 from app.settings import get_settings
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -51,6 +52,7 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.filters["mois"] = formatting.month_fr
     env.globals["settings"] = get_settings()
     env.globals["policies"] = policies
+    env.globals["shared_account_signature"] = SHARED_ACCOUNT_SIGNATURE
     env.trim_blocks = True
     env.lstrip_blocks = True
 

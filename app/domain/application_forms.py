@@ -1,4 +1,5 @@
-"""Reading and checking the demande forms: values kept for re-display, French errors per field."""
+"""Reading and checking the demande creation form: values kept for re-display, French errors
+per field, the files checked one by one (the forms of an open demande: answer_forms.py)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from datetime import date
 from typing import Any, Protocol
 from uuid import UUID
 
-from app.domain import reference, validators
+from app import formatting
+from app.domain import applications, files, reference, validators
+from app.domain.files import CheckedFile
 from app.domain.validators import ValidationError
 from app.formatting import today
+from app.policies import Viewer
 
 DESCRIPTION_MAX = 10_000
 MESSAGE_MAX = 10_000
@@ -31,6 +35,11 @@ _FIELD_VALIDATORS = {
     "numero_fiscal": validators.validate_numero_fiscal,
     "telephone": validators.normalize_french_phone,
 }
+# The hint of every signature field (applications/_macros.html: signature).
+SHARED_ACCOUNT_SIGNATURE = (
+    "Ce compte est partagé : signez avec vos prénom, nom et service."
+    " La signature est reprise pour vos prochains messages."
+)
 _DATE_FR = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 
 
@@ -46,6 +55,15 @@ class Checked:
     values: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
     cleaned: dict[str, Any] = field(default_factory=dict)
+    # Files that passed check_file, saved with the change.
+    files: list[CheckedFile] = field(default_factory=list)
+    # The form used an option it never offers this viewer: refused whole (403), not shown again.
+    forged: bool = False
+
+    @property
+    def form(self) -> dict[str, Any]:
+        """Values and errors, as the page's form shows them again."""
+        return {"values": self.values, "errors": self.errors}
 
     @property
     def ok(self) -> bool:
@@ -59,13 +77,7 @@ def text(form: FormData, name: str) -> str:
 
 def uuids(form: FormData, name: str) -> list[UUID]:
     """Ticked ids; anything that is not a UUID is dropped (it cannot match a real row)."""
-    result = []
-    for raw in form.getall(name, []):
-        try:
-            result.append(UUID(str(raw)))
-        except ValueError:
-            continue
-    return list(dict.fromkeys(result))
+    return list(dict.fromkeys(validators.uuids(form.getall(name, []))))
 
 
 def parse_date(raw: str, *, label: str) -> date:
@@ -94,7 +106,7 @@ def signature_error(signature: str, *, is_collective: bool) -> str | None:
     """Shared accounts sign each message; the signature is checked before anything is saved
     (it is remembered for the session after the commit)."""
     if is_collective and not signature:
-        return "Ce compte est partagé : signez avec vos prénom, nom et service."
+        return "Indiquez votre signature."
     try:
         validators.check_signature(signature)
     except ValidationError as exc:
@@ -224,3 +236,86 @@ def check_new_application(
     v["creation_key"] = text(form, "creation_key")[:64]
     cleaned["creation_key"] = v["creation_key"] or None
     return c
+
+
+# --- what the creation form needs beyond its fields -------------------------------------------
+
+
+async def read_uploads(form: FormData, limit: int) -> list[tuple[str, bytes]]:
+    """The posted files: at most one byte past the limit is read from each spooled upload,
+    enough for check_file to refuse it as too big."""
+    result = []
+    for item in form.getall("files", []):
+        if getattr(item, "filename", None) and hasattr(item, "read"):
+            result.append((item.filename, await item.read(limit + 1)))
+    return result
+
+
+def check_files(uploads: list[tuple[str, bytes]], checked: Checked) -> None:
+    """Each file checked on its own; the first refusal is the form's error."""
+    for filename, data in uploads:
+        try:
+            checked.files.append(files.check_file(filename, data))
+        except ValidationError as exc:
+            checked.errors.setdefault("files", str(exc))
+
+
+async def check_creation(form: FormData, viewer: Viewer, *, max_file_bytes: int) -> Checked:
+    """The creation form against what the viewer may address: their groups, their colleagues,
+    the organismes of the chosen territoire; then its files."""
+    my_groups = await applications.groups_by_ids(viewer.group_ids)
+    colleagues = await applications.colleagues_of(viewer.id, viewer.group_ids, helpers_only=True)
+    picker = await applications.addressable_groups(text(form, "area"))
+    checked = check_new_application(
+        form,
+        picker_groups=picker,
+        creator_group_ids=[g["id"] for g in my_groups],
+        colleague_ids={c["id"] for c in colleagues},
+        is_collective=viewer.is_collective,
+    )
+    check_files(await read_uploads(form, max_file_bytes), checked)
+    return checked
+
+
+def raw_values(form: FormData) -> dict:
+    """The typed values, to show the creation form again as it was."""
+    values: dict[str, Any] = {}
+    for name in form.keys():
+        if name in ("groups", "colleagues"):
+            values[name] = [str(v) for v in form.getall(name)]
+        elif name not in ("files", "_csrf_token", "action"):
+            value = form.get(name)
+            values[name] = value if isinstance(value, str) else ""
+    values["attestation"] = bool(form.get("attestation"))
+    return values
+
+
+def _lenient_date(raw: str) -> date | None:
+    try:
+        return formatting.parse_date(raw)
+    except ValueError:
+        return None
+
+
+async def mandat_from_form(form: FormData, viewer: Viewer) -> dict:
+    """What the printable mandat shows from the creation form as typed so far: nothing is
+    checked (a draft), nothing is stored."""
+    my_groups = await applications.groups_by_ids(viewer.group_ids)
+    chosen = text(form, "creator_group")
+    structure = next((g["name"] for g in my_groups if str(g["id"]) == chosen), "")
+    if not structure and my_groups:
+        structure = my_groups[0]["name"]
+    picker = await applications.addressable_groups(text(form, "area"))
+    ticked = {str(g) for g in uuids(form, "groups")}
+    values = {
+        "usager_first_name": text(form, "usager_first_name")[:100],
+        "usager_last_name": text(form, "usager_last_name")[:100],
+        "usager_birth_date": _lenient_date(text(form, "usager_birth_date")),
+        "mandat_date": _lenient_date(text(form, "mandat_date")) or today(),
+        "app_id": None,
+    }
+    return {
+        "values": values,
+        "groups": [g for g in picker if str(g["id"]) in ticked],
+        "structure": structure,
+    }

@@ -7,11 +7,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import Enum
+from urllib.parse import quote
 from uuid import UUID
 
-from app import clock, emails
-from app.domain import rate_limit
+from app import clock, emails, policies
+from app.domain import audit, rate_limit, sessions
 from app.domain.validators import local_redirect_target
+from app.piccolo_conf import DB
 from app.settings import get_settings
 from app.tables import LoginToken, User
 
@@ -121,3 +123,82 @@ async def resend_for_link(raw: str, client_address: str) -> LinkRequest:
         return LinkRequest.UNKNOWN
     result, _ = await request_link(user.email, client_address, check.next_path)
     return result
+
+
+# --- the two steps as the login pages take them, each with its audit line ---------------------
+
+_REQUEST_EVENTS = {
+    LinkRequest.SENT: audit.Event.LOGIN_LINK_REQUESTED,
+    LinkRequest.UNKNOWN: audit.Event.LOGIN_LINK_UNKNOWN_EMAIL,
+    LinkRequest.DISABLED: audit.Event.LOGIN_LINK_REFUSED_DISABLED,
+    LinkRequest.RATE_LIMITED: audit.Event.LOGIN_LINK_RATE_LIMITED,
+}
+_FAILED_EVENTS = {
+    LinkState.EXPIRED: audit.Event.LOGIN_FAILED_EXPIRED,
+    LinkState.USED: audit.Event.LOGIN_FAILED_USED,
+    LinkState.UNKNOWN: audit.Event.LOGIN_FAILED_UNKNOWN,
+}
+
+
+async def ask_for_link(email: str, client_address: str, next_path: str | None) -> LinkRequest:
+    """request_link, recorded (the page answers the same whether the account exists)."""
+    result, user_id = await request_link(email, client_address, next_path)
+    await audit.record(_REQUEST_EVENTS[result], user_id=user_id, client_address=client_address)
+    return result
+
+
+@dataclass(frozen=True)
+class LogIn:
+    """A confirmed link: the new session's raw id and where to go (None: the link is dead)."""
+
+    state: LinkState
+    session: str | None = None
+    target: str = "/"
+
+
+async def log_in(raw: str, old_session: str | None, client_address: str) -> LogIn:
+    """Consume the link and open a fresh session (any session this browser had is ended); the
+    target is the page asked for, else the role's home, behind the CGU when they are due."""
+    check = await consume_link(raw)
+    if check.state is not LinkState.VALID:
+        event = _FAILED_EVENTS[check.state]
+        await audit.record(event, user_id=check.user_id, client_address=client_address)
+        return LogIn(check.state)
+    user = await User.objects().where(User.id == check.user_id).first()
+    if user is None or user.disabled_at is not None:
+        await audit.record(
+            audit.Event.LOGIN_LINK_REFUSED_DISABLED,
+            user_id=check.user_id,
+            client_address=client_address,
+        )
+        return LogIn(LinkState.UNKNOWN)
+    now = clock.now()
+    updates = {User.last_seen_at: now}
+    if user.first_login_at is None:
+        updates[User.first_login_at] = now
+    async with DB.transaction():
+        if old_session:
+            await sessions.revoke_session(old_session)
+        session = await sessions.create_session(user.id)
+        await User.update(updates).where(User.id == user.id)
+        await audit.record(
+            audit.Event.LOGIN_SUCCEEDED, actor_id=user.id, client_address=client_address
+        )
+    return LogIn(LinkState.VALID, session, await _target(user, check.next_path))
+
+
+async def _target(user: User, next_path: str | None) -> str:
+    target = local_redirect_target(next_path) or "/"
+    if target == "/":
+        # No page asked for: each role's own home (the CGU come first when due).
+        viewer = await sessions.build_viewer(user.to_dict(), cgu_accepted=True)
+        target = policies.landing_path(viewer)
+    if user.cgu_version != get_settings().cgu_version:
+        target = f"/cgu?suivant={quote(target, safe='')}"
+    return target
+
+
+async def log_out(raw_session: str | None, user_id: UUID, *, client_address: str) -> None:
+    if raw_session:
+        await sessions.revoke_session(raw_session)
+    await audit.record(audit.Event.LOGOUT, actor_id=user_id, client_address=client_address)

@@ -53,7 +53,7 @@ async def revoke_all_sessions(user_id: UUID) -> None:
 # The viewer's facts, as columns next to the user's: one round trip instead of three on
 # every request (memberships and manager scopes as arrays; scopes as parallel arrays since
 # their organisation or area may be NULL).
-_FACTS_SQL = """
+FACTS_SQL = """
   ARRAY(SELECT m."group" FROM membership m WHERE m."user" = u.id) AS facts_groups,
   ARRAY(SELECT m."group" FROM membership m WHERE m."user" = u.id AND m.is_manager)
     AS facts_managed,
@@ -72,7 +72,7 @@ async def load_session(raw: str) -> tuple[dict, dict, Viewer] | None:
     now = clock.now()
     rows = await UserSession.raw(
         "SELECT s.id AS session_id, s.last_seen_at AS session_seen, s.signature, u.*,"
-        + _FACTS_SQL
+        + FACTS_SQL
         + " FROM user_session s JOIN app_user u ON u.id = s.user"
         " WHERE s.id_hash = {} AND s.revoked_at IS NULL AND s.expires_at > {}"
         " AND s.last_seen_at > {} AND u.disabled_at IS NULL",
@@ -91,7 +91,7 @@ async def load_session(raw: str) -> tuple[dict, dict, Viewer] | None:
     session = {"id": row.pop("session_id"), "signature": row.pop("signature")}
     row.pop("session_seen")
     facts = {k: row.pop(k) for k in _FACTS_COLUMNS}
-    return session, row, _viewer(row, facts)
+    return session, row, viewer_from(row, facts)
 
 
 async def load_session_user(raw: str) -> tuple[dict, dict] | None:
@@ -100,15 +100,23 @@ async def load_session_user(raw: str) -> tuple[dict, dict] | None:
     return None if loaded is None else loaded[:2]
 
 
-async def build_viewer(user: dict) -> Viewer:
+async def build_viewer(user: dict, *, cgu_accepted: bool | None = None) -> Viewer:
     """Gather the facts the policies need about this user (one query)."""
-    rows = await User.raw("SELECT " + _FACTS_SQL + " FROM app_user u WHERE u.id = {}", user["id"])
+    rows = await User.raw("SELECT " + FACTS_SQL + " FROM app_user u WHERE u.id = {}", user["id"])
     facts = rows[0] if rows else dict.fromkeys(_FACTS_COLUMNS, [])
-    return _viewer(user, facts)
+    return viewer_from(user, facts, cgu_accepted=cgu_accepted)
 
 
-def _viewer(user: dict, facts: dict) -> Viewer:
+def viewer_from(user: dict, facts: dict, *, cgu_accepted: bool | None = None) -> Viewer:
+    """The one place a Viewer is built: a user row and its FACTS_SQL columns.
+
+    `cgu_accepted=True` for someone who is not making a request (an e-mail's recipient, the
+    landing page chosen at login): they accept the current CGU on arrival, and the rules
+    should answer as they will then.
+    """
     settings = get_settings()
+    if cgu_accepted is None:
+        cgu_accepted = user["cgu_version"] == settings.cgu_version
     scopes = list(zip(facts["facts_roles"], facts["facts_orgs"], facts["facts_areas"], strict=True))
     return Viewer(
         id=user["id"],
@@ -118,7 +126,7 @@ def _viewer(user: dict, facts: dict) -> Viewer:
         is_admin=user["is_admin"],
         is_collective=user["is_collective"],
         is_disabled=user["disabled_at"] is not None,
-        has_accepted_cgu=user["cgu_version"] == settings.cgu_version,
+        has_accepted_cgu=cgu_accepted,
         admin_areas=frozenset(user["admin_areas"] or []),
         group_ids=frozenset(facts["facts_groups"]),
         managed_group_ids=frozenset(facts["facts_managed"]),
@@ -127,3 +135,11 @@ def _viewer(user: dict, facts: dict) -> Viewer:
         ),
         observer_scopes=frozenset((org, area) for role, org, area in scopes if role == "observer"),
     )
+
+
+async def remember_signature(session: dict | None, signature: str) -> None:
+    """Collective accounts sign each message; the signature is kept for the session."""
+    if session and signature and signature != session.get("signature"):
+        await UserSession.update({UserSession.signature: signature}).where(
+            UserSession.id == session["id"]
+        )

@@ -1,7 +1,9 @@
 """Pure validation and normalisation of form inputs, with French error messages."""
 
 import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
+from uuid import UUID
 
 
 class ValidationError(ValueError):
@@ -219,3 +221,15 @@ def check_signature(value: str) -> str:
     if len(value) > SIGNATURE_MAX:
         raise ValidationError(f"La signature ne doit pas dépasser {SIGNATURE_MAX} caractères.")
     return value
+
+
+def uuids(raw: Iterable[object] | None) -> list[UUID]:
+    """Ids from a form or a query string; anything malformed is dropped, not an error page
+    (it cannot match a real row)."""
+    result = []
+    for value in raw or []:
+        try:
+            result.append(UUID(str(value)))
+        except ValueError:
+            continue
+    return result

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Request, Response, Router, get, post
@@ -10,21 +10,12 @@ from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
-from app import clock, policies
-from app.domain import audit, login, sessions
-from app.domain.validators import (
-    ValidationError,
-    local_redirect_target,
-    normalize_email,
-    normalize_french_phone,
-)
+from app.domain import login, profile, sessions
+from app.domain.validators import ValidationError, local_redirect_target, normalize_email
 from app.policies import can_accept_cgu, can_edit_own_profile, can_log_out, policy, public
-from app.security import client_address
+from app.routes.common import address, current_viewer
 from app.settings import get_settings
-from app.tables import User
 from app.templating import redirect, render
-
-Event = audit.Event
 
 
 def _session_cookie(raw: str) -> Cookie:
@@ -56,49 +47,31 @@ async def login_page(request: Request, suivant: FromQuery[str | None] = None) ->
     )
 
 
+def _login_page(
+    request: Request, email: str, suivant: str, *, fragment: bool = True, **state: Any
+) -> Template:
+    """The login form again: an error on the address (400) or the rate limit (429)."""
+    return render(
+        request,
+        "auth/login.html",
+        {"email": email, "suivant": suivant, "errors": {}, "title": "Connexion", **state},
+        fragment="auth/_login_panel.html" if fragment else None,
+        status_code=400 if state.get("errors") else 429,
+    )
+
+
 @post("/connexion", opt=public())
 async def login_request(request: Request) -> Response:
     form = await request.form()
     raw_email = str(form.get("email", ""))
     suivant = _next(str(form.get("suivant", "")))
-    address = client_address(request.scope)
     try:
         email = normalize_email(raw_email)
     except ValidationError as exc:
-        return render(
-            request,
-            "auth/login.html",
-            {
-                "email": raw_email,
-                "suivant": suivant,
-                "errors": {"email": str(exc)},
-                "title": "Connexion",
-            },
-            fragment="auth/_login_panel.html",
-            status_code=400,
-        )
-    result, user_id = await login.request_link(email, address, suivant)
-    code = {
-        login.LinkRequest.SENT: Event.LOGIN_LINK_REQUESTED,
-        login.LinkRequest.UNKNOWN: Event.LOGIN_LINK_UNKNOWN_EMAIL,
-        login.LinkRequest.DISABLED: Event.LOGIN_LINK_REFUSED_DISABLED,
-        login.LinkRequest.RATE_LIMITED: Event.LOGIN_LINK_RATE_LIMITED,
-    }[result]
-    await audit.record(code, user_id=user_id, client_address=address)
+        return _login_page(request, raw_email, suivant, errors={"email": str(exc)})
+    result = await login.ask_for_link(email, address(request), suivant)
     if result is login.LinkRequest.RATE_LIMITED:
-        return render(
-            request,
-            "auth/login.html",
-            {
-                "email": raw_email,
-                "suivant": suivant,
-                "rate_limited": True,
-                "errors": {},
-                "title": "Connexion",
-            },
-            fragment="auth/_login_panel.html",
-            status_code=429,
-        )
+        return _login_page(request, raw_email, suivant, rate_limited=True)
     # The same answer whether or not the address has an account.
     if request.headers.get("hx-request"):
         return render(
@@ -135,55 +108,20 @@ def _dead_link(request: Request, token: str, state: login.LinkState) -> Template
 
 @post("/connexion/lien/{token:str}", opt=public())
 async def link_confirm(request: Request, token: FromPath[str]) -> Response:
-    address = client_address(request.scope)
-    check = await login.consume_link(token)
-    if check.state is not login.LinkState.VALID:
-        code = {
-            login.LinkState.EXPIRED: Event.LOGIN_FAILED_EXPIRED,
-            login.LinkState.USED: Event.LOGIN_FAILED_USED,
-            login.LinkState.UNKNOWN: Event.LOGIN_FAILED_UNKNOWN,
-        }[check.state]
-        await audit.record(code, user_id=check.user_id, client_address=address)
-        return _dead_link(request, token, check.state)
-    user = await User.objects().where(User.id == check.user_id).first()
-    if user is None or user.disabled_at is not None:
-        await audit.record(
-            Event.LOGIN_LINK_REFUSED_DISABLED, user_id=check.user_id, client_address=address
-        )
-        return _dead_link(request, token, login.LinkState.UNKNOWN)
-    # A fresh session id at every login; any session this browser had is ended.
     old = request.cookies.get(sessions.SESSION_COOKIE)
-    if old:
-        await sessions.revoke_session(old)
-    raw = await sessions.create_session(user.id)
-    now = clock.now()
-    updates = {User.last_seen_at: now}
-    if user.first_login_at is None:
-        updates[User.first_login_at] = now
-    await User.update(updates).where(User.id == user.id)
-    await audit.record(Event.LOGIN_SUCCEEDED, actor_id=user.id, client_address=address)
-    target = _next(check.next_path)
-    if target == "/":
-        # No page asked for: each role's own home (the CGU come first when due).
-        viewer = await sessions.build_viewer(user.to_dict())
-        target = policies.landing_path(replace(viewer, has_accepted_cgu=True))
-    if user.cgu_version != get_settings().cgu_version:
-        target = f"/cgu?suivant={quote(target, safe='')}"
-    response = redirect(target)
-    response.cookies.append(_session_cookie(raw))
+    done = await login.log_in(token, old, address(request))
+    if done.session is None:
+        return _dead_link(request, token, done.state)
+    response = redirect(done.target)
+    response.cookies.append(_session_cookie(done.session))
     return response
 
 
 @post("/connexion/lien/{token:str}/nouveau", opt=public())
 async def link_resend(request: Request, token: FromPath[str]) -> Response:
-    result = await login.resend_for_link(token, client_address(request.scope))
+    result = await login.resend_for_link(token, address(request))
     if result is login.LinkRequest.RATE_LIMITED:
-        return render(
-            request,
-            "auth/login.html",
-            {"email": "", "suivant": "/", "rate_limited": True, "errors": {}, "title": "Connexion"},
-            status_code=429,
-        )
+        return _login_page(request, "", "/", fragment=False, rate_limited=True)
     if result is login.LinkRequest.UNKNOWN:
         return redirect("/connexion")
     return redirect("/connexion/envoye")
@@ -191,12 +129,10 @@ async def link_resend(request: Request, token: FromPath[str]) -> Response:
 
 @post("/deconnexion", opt=policy(can_log_out))
 async def logout(request: Request) -> Response:
-    raw = request.cookies.get(sessions.SESSION_COOKIE)
-    if raw:
-        await sessions.revoke_session(raw)
-    viewer = request.scope["state"]["viewer"]
-    await audit.record(
-        Event.LOGOUT, actor_id=viewer.id, client_address=client_address(request.scope)
+    await login.log_out(
+        request.cookies.get(sessions.SESSION_COOKIE),
+        current_viewer(request).id,
+        client_address=address(request),
     )
     response = redirect("/", "Vous êtes déconnecté.")
     response.cookies.append(Cookie(key=sessions.SESSION_COOKIE, value="", path="/", max_age=0))
@@ -204,33 +140,6 @@ async def logout(request: Request) -> Response:
 
 
 # --- CGU and profile ----------------------------------------------------------------------
-
-
-def _identity_errors(form, collective: bool) -> tuple[dict, dict]:
-    """Validated identity fields (names, qualité, phone) and the French errors."""
-    values = {
-        k: str(form.get(k, "")).strip() for k in ("first_name", "last_name", "qualite", "phone")
-    }
-    errors = {}
-    for field, label in (("first_name", "votre prénom"), ("last_name", "votre nom")):
-        if not values[field]:
-            errors[field] = f"Indiquez {label}."
-        elif len(values[field]) > 100:
-            errors[field] = "100 caractères au maximum."
-    if not values["qualite"]:
-        errors["qualite"] = "Indiquez votre qualité (par exemple : conseillère France Services)."
-    elif len(values["qualite"]) > 150:
-        errors["qualite"] = "150 caractères au maximum."
-    if collective:
-        values["phone"] = ""
-    elif not values["phone"]:
-        errors["phone"] = "Indiquez un numéro de téléphone professionnel."
-    else:
-        try:
-            values["phone"] = normalize_french_phone(values["phone"])
-        except ValidationError as exc:
-            errors["phone"] = str(exc)
-    return values, errors
 
 
 @get("/cgu/texte", opt=public())
@@ -258,9 +167,7 @@ async def cgu_accept(request: Request) -> Response:
     user = request.scope["state"]["user"]
     form = await request.form()
     suivant = _next(str(form.get("suivant", "")))
-    values, errors = _identity_errors(form, user["is_collective"])
-    if form.get("accepte") != "oui":
-        errors["accepte"] = "Vous devez accepter les conditions générales d'utilisation."
+    values, errors = profile.check_cgu(form, user)
     if errors:
         return render(
             request,
@@ -273,43 +180,20 @@ async def cgu_accept(request: Request) -> Response:
             },
             status_code=400,
         )
-    await User.update(
-        {
-            User.first_name: values["first_name"],
-            User.last_name: values["last_name"],
-            User.qualite: values["qualite"],
-            User.phone: values["phone"],
-            User.cgu_version: get_settings().cgu_version,
-            User.cgu_accepted_at: clock.now(),
-        }
-    ).where(User.id == user["id"])
-    await audit.record(
-        Event.CGU_ACCEPTED, actor_id=user["id"], client_address=client_address(request.scope)
-    )
+    await profile.accept_cgu(user, values, client_address=address(request))
     return redirect(suivant, "Merci, votre compte est prêt.")
-
-
-# How often a person hears of their demandes (the digest is sent by app/jobs/reminders.py).
-FREQUENCIES = (
-    (
-        "each",
-        "À chaque événement",
-        "Un e-mail pour chaque nouvelle demande, message ou invitation.",
-    ),
-    (
-        "daily",
-        "Un récapitulatif quotidien",
-        "Un seul e-mail chaque matin avec les liens des demandes où il s'est passé quelque"
-        " chose, et aucun si rien ne s'est passé.",
-    ),
-)
 
 
 def _profile(request: Request, values: dict, errors: dict, status_code: int = 200) -> Template:
     return render(
         request,
         "auth/profile.html",
-        {"values": values, "errors": errors, "frequencies": FREQUENCIES, "title": "Mon profil"},
+        {
+            "values": values,
+            "errors": errors,
+            "frequencies": profile.FREQUENCIES,
+            "title": "Mon profil",
+        },
         status_code=status_code,
     )
 
@@ -322,32 +206,10 @@ async def profile_page(request: Request) -> Template:
 @post("/profil", opt=policy(can_edit_own_profile))
 async def profile_save(request: Request) -> Response:
     user = request.scope["state"]["user"]
-    form = await request.form()
-    values, errors = _identity_errors(form, user["is_collective"])
-    # One radio is always checked; a form without it (an older page) keeps the setting.
-    values["notification_frequency"] = str(
-        form.get("notification_frequency") or user["notification_frequency"]
-    )
-    if values["notification_frequency"] not in {value for value, _, _ in FREQUENCIES}:
-        errors["notification_frequency"] = "Choisissez quand recevoir les e-mails sur vos demandes."
+    values, errors = profile.check_profile(await request.form(), user)
     if errors:
         return _profile(request, {**user, **values}, errors, status_code=400)
-    changed = [
-        name
-        for name in ("first_name", "last_name", "qualite", "phone", "notification_frequency")
-        if values[name] != user[name]
-    ]
-    if changed:
-        await User.update({getattr(User, name): values[name] for name in changed}).where(
-            User.id == user["id"]
-        )
-    await audit.record(
-        Event.PROFILE_UPDATED,
-        actor_id=user["id"],
-        user_id=user["id"],
-        client_address=client_address(request.scope),
-        changed_fields=changed,
-    )
+    await profile.save_profile(user, values, client_address=address(request))
     return redirect("/profil", "Votre profil est enregistré.")
 
 

@@ -29,8 +29,8 @@ from app.policies import (
     can_see_canned_replies,
     policy,
 )
-from app.routes import applications as demande_routes
-from app.security import client_address
+from app.routes.applications.page import max_body, page_context
+from app.routes.common import address, current_viewer
 from app.tables import Group
 from app.templating import htmx_notice, redirect, render, wants_fragment
 
@@ -39,17 +39,13 @@ REPLY = CannedReplyOf()
 SECTION = "groups/_canned_replies.html"
 
 
-def _viewer(request: Request) -> policies.Viewer:
-    return request.scope["state"]["viewer"]
-
-
 async def _audit(request: Request, group: Group) -> None:
     # The group's shared texts changed; which reply and its words stay out of the log.
     await audit.record(
         audit.Event.GROUP_UPDATED,
-        actor_id=_viewer(request).id,
+        actor_id=current_viewer(request).id,
         group_id=group.id,
-        client_address=client_address(request.scope),
+        client_address=address(request),
         changed_fields=["canned_replies"],
     )
 
@@ -111,7 +107,7 @@ async def _form(request: Request) -> dict[str, str]:
 @get("/groupes/{group_id:uuid}/reponses-types", opt=policy(can_see_canned_replies, group=GROUP))
 async def index(request: Request, group_id: FromPath[UUID]) -> Template:
     group = loaded(request, "group")
-    return _page(request, await section_context(_viewer(request), group))
+    return _page(request, await section_context(current_viewer(request), group))
 
 
 @post(
@@ -119,7 +115,7 @@ async def index(request: Request, group_id: FromPath[UUID]) -> Template:
     opt=policy(can_manage_canned_replies, group=GROUP),
 )
 async def create(request: Request, group_id: FromPath[UUID]) -> Response:
-    group, viewer = loaded(request, "group"), _viewer(request)
+    group, viewer = loaded(request, "group"), current_viewer(request)
     form = await canned_replies.create(group.id, await _form(request), actor_id=viewer.id)
     if form.errors:
         canned = await section_context(viewer, group, add_form=form)
@@ -136,13 +132,13 @@ EDIT = policy(can_edit_canned_reply, group=GROUP, reply=REPLY)
 async def edit(request: Request, group_id: FromPath[UUID], reply_id: FromPath[UUID]) -> Template:
     group, reply = loaded(request, "group"), loaded(request, "reply")
     form = CannedForm(values={"title": reply.title, "text": reply.text})
-    canned = await section_context(_viewer(request), group, editing=reply.id, edit_form=form)
+    canned = await section_context(current_viewer(request), group, editing=reply.id, edit_form=form)
     return _page(request, canned)
 
 
 @post("/groupes/{group_id:uuid}/reponses-types/{reply_id:uuid}", opt=EDIT)
 async def update(request: Request, group_id: FromPath[UUID], reply_id: FromPath[UUID]) -> Response:
-    group, reply, viewer = loaded(request, "group"), loaded(request, "reply"), _viewer(request)
+    group, reply, viewer = loaded(request, "group"), loaded(request, "reply"), current_viewer(request)
     form = await canned_replies.update(reply, await _form(request), actor_id=viewer.id)
     if form.errors:
         canned = await section_context(viewer, group, editing=reply.id, edit_form=form)
@@ -158,7 +154,7 @@ async def delete(request: Request, group_id: FromPath[UUID], reply_id: FromPath[
     await canned_replies.delete(reply)
     await _audit(request, group)
     notice = f"La réponse type « {reply.title} » a été supprimée."
-    return _done(request, await section_context(_viewer(request), group, notice=notice))
+    return _done(request, await section_context(current_viewer(request), group, notice=notice))
 
 
 # --- insertion into a reply --------------------------------------------------------------------
@@ -186,7 +182,7 @@ async def _chosen(request: Request, form: Any) -> CannedReply | None:
     raw = str(form.get("reponse_type") or "")
     if not raw:
         return None
-    viewer = _viewer(request)
+    viewer = current_viewer(request)
     try:
         reply = await canned_replies.find(UUID(raw), viewer.group_ids)
     except ValueError:
@@ -196,7 +192,7 @@ async def _chosen(request: Request, form: Any) -> CannedReply | None:
             audit.Event.NOT_FOUND_IN_SCOPE,
             actor_id=viewer.id,
             application_id=loaded(request, "application").id,
-            client_address=client_address(request.scope),
+            client_address=address(request),
         )
         raise NotFoundException()
     return reply
@@ -206,7 +202,7 @@ async def _chosen(request: Request, form: Any) -> CannedReply | None:
     "/demandes/{application_id:uuid}/reponses/modele",
     opt=policy(can_answer, application=ApplicationById()),
     # Without JavaScript the whole reply form comes along, its files included.
-    request_max_body_size=demande_routes._max_body(),
+    request_max_body_size=max_body(),
     status_code=200,
 )
 async def insert(request: Request, application_id: FromPath[UUID]) -> Response:
@@ -238,14 +234,14 @@ async def insert(request: Request, application_id: FromPath[UUID]) -> Response:
             {
                 "answer_form": answer_form,
                 "app": {"id": facts.id},
-                "canned_replies": await canned_replies.of_groups(_viewer(request).group_ids),
+                "canned_replies": await canned_replies.of_groups(current_viewer(request).group_ids),
             },
             status_code=status,
         )
         if reply is None:
             return response
         return htmx_notice(response, f"Réponse type « {reply.title} » insérée dans le message.")
-    context = await demande_routes._page_context(request, facts, answer_form=answer_form)
+    context = await page_context(request, facts, answer_form=answer_form)
     return render(request, "applications/show.html", context, status_code=status)
 
 

@@ -11,19 +11,9 @@ from litestar.response import Stream, Template
 
 from app import formatting
 from app.domain import applications, inbox, search_tokens
+from app.domain.validators import uuids
 from app.policies import is_authenticated, policy
 from app.templating import redirect, render, wants_fragment
-
-
-def _uuids(raw: list[str] | None) -> list[UUID]:
-    """Group ids from the query string; anything malformed is ignored, not an error page."""
-    ids = []
-    for value in raw or []:
-        try:
-            ids.append(UUID(value))
-        except ValueError:
-            continue
-    return ids
 
 
 class InboxLinks:
@@ -75,13 +65,21 @@ async def inbox_page(
     return await _render_inbox(
         request,
         tab_key=onglet,
-        group_ids=_uuids(groupe),
+        group_ids=uuids(groupe),
         query=query,
         search_token=recherche if query else "",
         search_expired=search_expired,
         after=inbox.Cursor.decode(apres),
         before=inbox.Cursor.decode(avant),
     )
+
+
+def _search_url(tab: str, group_ids: list[UUID], token: str) -> str:
+    params: list[tuple[str, str]] = [("onglet", tab)]
+    params += [("groupe", str(g)) for g in group_ids]
+    if token:
+        params.append(("recherche", token))
+    return "/demandes?" + urlencode(params)
 
 
 @post("/demandes/recherche", opt=policy(is_authenticated))
@@ -91,20 +89,12 @@ async def inbox_search(request: Request) -> Response:
     form = await request.form()
     query = str(form.get("recherche", "")).strip()[: search_tokens.MAX_TERMS]
     token = search_tokens.seal(query, viewer.id) if query else ""
-    group_ids = _uuids(form.getall("groupe", []))
+    group_ids = uuids(form.getall("groupe", []))
     tab_key = str(form.get("onglet") or "nouvelles")
-
-    def url(tab: str) -> str:
-        params: list[tuple[str, str]] = [("onglet", tab)]
-        params += [("groupe", str(g)) for g in group_ids]
-        if token:
-            params.append(("recherche", token))
-        return "/demandes?" + urlencode(params)
-
     # A search covers every tab: when the current one holds no match, the first that does opens.
     if not wants_fragment(request):
         tab = await inbox.search_tab(viewer, tab_key=tab_key, group_ids=group_ids, query=query)
-        return redirect(url(tab))
+        return redirect(_search_url(tab, group_ids, token))
     response = await _render_inbox(
         request,
         tab_key=tab_key,
@@ -113,7 +103,9 @@ async def inbox_search(request: Request) -> Response:
         search_token=token,
         open_first_match=True,
     )
-    response.headers["HX-Push-Url"] = url(response.context["page"].tab.key)
+    response.headers["HX-Push-Url"] = _search_url(
+        response.context["page"].tab.key, group_ids, token
+    )
     return response
 
 
