@@ -232,6 +232,20 @@ def seed_demo(as_json: bool) -> None:
             click.echo(f"  {account['email']:45} {roles}")
 
 
+def _bench_volume():
+    """The loader is a benchmark tool in the checkout's bench/, not in the installed package."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "volume.py").is_file():
+        raise click.ClickException("`seed volume` se lance depuis le dépôt (bench/volume.py).")
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    return importlib.import_module("bench.volume")
+
+
 @seed.command("volume", help="Charge un gros volume de demandes réalistes (benchmark).")
 @click.option(
     "--demandes",
@@ -242,8 +256,7 @@ def seed_demo(as_json: bool) -> None:
 )
 @click.option("--seed", "random_seed", default=42, show_default=True, type=int)
 def seed_volume(count: int, random_seed: int) -> None:
-    from app.domain import volume
-
+    volume = _bench_volume()
     dsn = _database()
     with click.progressbar(length=count, label="Demandes", show_pos=True) as bar:
         stats = asyncio.run(
