@@ -376,8 +376,13 @@ class _Batch:
 
 
 class _Generator:
-    def __init__(self, world: World, lexicon: dict[str, Piece], now: datetime, rng):
+    def __init__(
+        self, world: World, lexicon: dict[str, Piece], now: datetime, rng, run: int, chunk: int
+    ):
         self.world, self.lexicon, self.now, self.rng = world, lexicon, now, rng
+        # Ids differ from one load to the next (`run`, a timestamp), the data does not.
+        self.ids = random.Random(f"{run}:{chunk}")
+        self.sequence = (run << 64) | (chunk << 40)
         self.areas = sorted(world.partner_groups)
         self.weights = _area_weights(self.areas)
         # A participant's name ("first last") and scope key, as pieces of the vectors.
@@ -400,10 +405,22 @@ class _Generator:
         return low + int(self.rng.random() * (high - low + 1))
 
     def new_id(self) -> str:
-        return f"{self.rng.getrandbits(128):032x}"
+        """A demande's id: random, as the app's (uuid4)."""
+        return f"{self.ids.getrandbits(128):032x}"
+
+    def row_id(self) -> str:
+        """The id of a row hanging from a demande: growing within a chunk, like a UUIDv7.
+
+        Random keys would scatter the inserts over primary-key indexes far larger than the
+        shared buffers (5 M answers, 6 M participations); growing ones fill them at the right
+        edge. Nothing reads these rows by id order but the vectors' tie-breaks, computed here.
+        """
+        self.sequence += 1
+        return f"{self.sequence:024x}{self.ids.getrandbits(32):08x}"
 
     def demande(self, batch: _Batch) -> None:  # noqa: C901 (one demande, read top to bottom)
-        rng, world, now, lexicon, new_id = self.rng, self.world, self.now, self.lexicon, self.new_id
+        rng, world, now, lexicon = self.rng, self.world, self.now, self.lexicon
+        new_id, row_id = self.new_id, self.row_id
         pick, between = self.pick, self.between
         bench = rng.random() < BENCH_SHARE
         area = "75" if bench else rng.choices(self.areas, self.weights)[0]
@@ -488,8 +505,8 @@ class _Generator:
         for gid, members in targets:
             for u in members:
                 participants.setdefault(u, (False, gid))
-        participations = sorted((new_id(), u) for u in participants)
-        answers = sorted((e[6], new_id(), e) for e in thread)
+        participations = sorted((row_id(), u) for u in participants)
+        answers = sorted((e[6], row_id(), e) for e in thread)
 
         # The vectors, piece by piece in `aplus_reindex_search`'s order: subject, usager names,
         # description, field values, public answers (by date then id), participants' names (by
@@ -530,7 +547,7 @@ class _Generator:
             )
         )
         for gid, _ in targets:
-            batch.groups.append((new_id(), app_id, gid, creator, created_at))
+            batch.groups.append((row_id(), app_id, gid, creator, created_at))
         for pid, u in participations:
             is_creator, gid = participants[u]
             if is_creator:
@@ -566,7 +583,7 @@ class _Generator:
             batch.answers.append(
                 (aid, app_id, author, group, kind, visibility, body, processed, at)
             )
-        batch.mandats.append((new_id(), app_id, "paper", created_at.date(), created_at))
+        batch.mandats.append((row_id(), app_id, "paper", created_at.date(), created_at))
 
 
 def _join(a: Piece, b: Piece) -> Piece:
@@ -657,8 +674,10 @@ async def _connect(dsn: str) -> asyncpg.Connection:
 _worker: dict = {}
 
 
-def _start_worker(dsn: str, world: World, lexicon: dict[str, Piece], now: datetime) -> None:
-    _worker.update(dsn=dsn, world=world, lexicon=lexicon, now=now)
+def _start_worker(
+    dsn: str, world: World, lexicon: dict[str, Piece], now: datetime, run: int
+) -> None:
+    _worker.update(dsn=dsn, world=world, lexicon=lexicon, now=now, run=run)
 
 
 def _load_chunk(start: int, size: int, seed: int) -> tuple[int, int, int]:
@@ -668,7 +687,8 @@ def _load_chunk(start: int, size: int, seed: int) -> tuple[int, int, int]:
 async def _copy_chunk(start: int, size: int, seed: int) -> tuple[int, int, int]:
     # Each chunk has its own random stream: the data depends on the seed, not on the workers.
     rng = random.Random(f"{seed}:{start}")
-    generator = _Generator(_worker["world"], _worker["lexicon"], _worker["now"], rng)
+    w = _worker
+    generator = _Generator(w["world"], w["lexicon"], w["now"], rng, w["run"], start // CHUNK)
     answers = participations = 0
     conn = await _connect(_worker["dsn"])
     try:
@@ -753,7 +773,7 @@ async def seed_volume(
             workers,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_start_worker,
-            initargs=(dsn, world, lexicon, clock.now()),
+            initargs=(dsn, world, lexicon, clock.now(), int(time.time())),
         ) as pool:
             chunks = [
                 loop.run_in_executor(pool, _load_chunk, start, min(CHUNK, n - start), seed)
