@@ -272,6 +272,11 @@ def seed_volume(count: int, random_seed: int) -> None:
         f"{stats.demandes} demandes, {stats.answers} messages, {stats.participations}"
         f" participations en {stats.seconds:.0f} s."
     )
+    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stats.timings.items())
+    click.echo(
+        f"Étapes : {phases} ; CPU : client {stats.client_cpu:.0f} s,"
+        f" PostgreSQL {stats.server_cpu:.0f} s."
+    )
     click.echo(f"Compte du benchmark : {volume.BENCH_EMAIL} (groupe {volume.BENCH_GROUP!r}).")
 
 

@@ -27,7 +27,9 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import random
+import resource
 import struct
 import time
 import uuid
@@ -145,7 +147,12 @@ class Stats:
     answers: int = 0
     participations: int = 0
     seconds: float = 0.0
+    # Per phase, in seconds; and the CPU time this load took, in this process and its workers
+    # ("client") and in the PostgreSQL backends serving them ("server", when it runs on this
+    # machine): the work to do whatever the machine's load.
     timings: dict[str, float] = field(default_factory=dict)
+    client_cpu: float = 0.0
+    server_cpu: float = 0.0
 
 
 @dataclass
@@ -684,7 +691,17 @@ def _load_chunk(start: int, size: int, seed: int) -> tuple[int, int, int]:
     return asyncio.run(_copy_chunk(start, size, seed))
 
 
-async def _copy_chunk(start: int, size: int, seed: int) -> tuple[int, int, int]:
+def _backend_cpu(conn: asyncpg.Connection) -> float:
+    """CPU seconds used so far by the connection's backend (0 if the server is elsewhere)."""
+    try:
+        with open(f"/proc/{conn.get_server_pid()}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _copy_chunk(start: int, size: int, seed: int) -> tuple[int, int, int, float]:
     # Each chunk has its own random stream: the data depends on the seed, not on the workers.
     rng = random.Random(f"{seed}:{start}")
     w = _worker
@@ -706,9 +723,10 @@ async def _copy_chunk(start: int, size: int, seed: int) -> tuple[int, int, int]:
                 await conn.copy_records_to_table(table, records=rows, columns=columns)
             answers += len(batch.answers)
             participations += len(batch.participations)
+        server_cpu = _backend_cpu(conn)
     finally:
         await conn.close()
-    return size, answers, participations
+    return size, answers, participations, server_cpu
 
 
 async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[str]:
@@ -718,7 +736,10 @@ async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[str]:
         " JOIN pg_class c ON c.relname = i.indexname AND c.relkind = 'i'"
         " WHERE i.schemaname = 'public' AND i.tablename = ANY($1::text[])"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
-        " ORDER BY pg_relation_size(i.tablename::regclass) DESC, i.indexname",
+        # The longest builds first (GIN, then the biggest tables), so that neither connection
+        # is left alone at the end with a long one.
+        " ORDER BY i.indexdef LIKE '% USING gin %' DESC,"
+        " pg_relation_size(i.tablename::regclass) DESC, i.indexname",
         list(BULK_TABLES),
     )
     for r in rows:
@@ -726,19 +747,24 @@ async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[str]:
     return [r["indexdef"] for r in rows]
 
 
-async def _two_at_a_time(dsn: str, statements: list[str]) -> None:
-    """Run the statements in order on two connections (the two cores)."""
+async def _two_at_a_time(dsn: str, statements: list[str]) -> float:
+    """Run the statements in order on two connections (the two cores); their CPU seconds."""
     queue = list(reversed(statements))
 
-    async def drain() -> None:
+    async def drain() -> float:
         conn = await _connect(dsn)
         try:
+            # One core each: no parallel workers on top; GIN builds are faster in memory.
+            await conn.execute(
+                "SET max_parallel_maintenance_workers = 0; SET maintenance_work_mem = '1GB'"
+            )
             while queue:
                 await conn.execute(queue.pop())
+            return _backend_cpu(conn)
         finally:
             await conn.close()
 
-    await asyncio.gather(drain(), drain())
+    return sum(await asyncio.gather(drain(), drain()))
 
 
 CHUNK = 25_000
@@ -764,8 +790,10 @@ async def seed_volume(
         lexicon = await _lexicon(conn, texts)
         step("Suppression provisoire des index secondaires")
         index_defs = await _drop_secondary_indexes(conn)
+        stats.server_cpu += _backend_cpu(conn)
     finally:
         await conn.close()
+    phase = time.monotonic()
     try:
         step(f"Génération et COPY ({workers} processus)")
         loop = asyncio.get_running_loop()
@@ -780,21 +808,26 @@ async def seed_volume(
                 for start in range(0, n, CHUNK)
             ]
             for chunk in asyncio.as_completed(chunks):
-                demandes, answers, participations = await chunk
+                demandes, answers, participations, server_cpu = await chunk
                 stats.demandes += demandes
                 stats.answers += answers
                 stats.participations += participations
+                stats.server_cpu += server_cpu
                 progress(demandes)
-        stats.timings["copy"] = time.monotonic() - started
+        stats.timings["copy"] = time.monotonic() - phase
     finally:
+        phase = time.monotonic()
         step("Reconstruction des index")
-        await _two_at_a_time(dsn, index_defs)
-        stats.timings["indexes"] = time.monotonic() - started
+        stats.server_cpu += await _two_at_a_time(dsn, index_defs)
+        stats.timings["indexes"] = time.monotonic() - phase
+    phase = time.monotonic()
     step("VACUUM ANALYZE")
     tables = ("participation", "answer", "application", "application_group", "mandat")
-    await _two_at_a_time(
+    stats.server_cpu += await _two_at_a_time(
         dsn, [f"VACUUM ANALYZE {t}" for t in (*tables, "app_user", "app_group", "membership")]
     )
-    stats.timings["vacuum"] = time.monotonic() - started
+    stats.timings["vacuum"] = time.monotonic() - phase
     stats.seconds = time.monotonic() - started
+    used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    stats.client_cpu = sum(u.ru_utime + u.ru_stime for u in used)
     return stats
