@@ -298,11 +298,12 @@ def _usager_fields(rng: random.Random) -> list[dict]:
 
 
 # --- Search vectors -----------------------------------------------------------------------
-# A piece of text as `to_tsvector('french', aplus_fold(piece))` sees it: its lexemes with their
-# positions (from 1) and how many positions it takes (stop words take one, punctuation none).
-# In a text made of pieces joined by spaces, a piece's positions are shifted by the widths of
-# the pieces before it.
-Piece = tuple[tuple[tuple[str, tuple[int, ...]], ...], int]
+# A piece of text as `to_tsvector('french', aplus_fold(piece))` sees it: each occurrence of a
+# lexeme (encoded as tsvector's binary format writes it, NUL-terminated) with its position
+# from 1, and how many positions the piece takes (stop words take one, punctuation none). In a
+# text made of pieces joined by spaces, a piece's positions are shifted by the widths of the
+# pieces before it.
+Piece = tuple[tuple[tuple[bytes, int], ...], int]
 _MARKER = "9999999999"
 _EMPTY: Piece = ((), 0)
 
@@ -315,14 +316,15 @@ async def _lexicon(conn: asyncpg.Connection, texts: set[str]) -> dict[str, Piece
         sorted(texts),
         _MARKER,
     )
-    lexemes: dict[str, list] = {t: [] for t in texts}
+    occurrences: dict[str, list] = {t: [] for t in texts}
     widths: dict[str, int] = {}
     for r in rows:
         if r["lexeme"] == _MARKER:
             widths[r["text"]] = r["positions"][0] - 1
         else:
-            lexemes[r["text"]].append((r["lexeme"], tuple(r["positions"])))
-    return {t: (tuple(lexemes[t]), widths[t]) for t in texts}
+            lexeme = r["lexeme"].encode() + b"\0"
+            occurrences[r["text"]].extend((lexeme, at) for at in r["positions"])
+    return {t: (tuple(occurrences[t]), widths[t]) for t in texts}
 
 
 def _digits_piece(values: list[str]) -> Piece:
@@ -332,42 +334,52 @@ def _digits_piece(values: list[str]) -> Piece:
     for value in values:
         tokens.extend(value.split())
         tokens.append(value.replace(" ", ""))
-    return tuple((t, (i + 1,)) for i, t in enumerate(tokens)), len(tokens)
+    return tuple((t.encode() + b"\0", i + 1) for i, t in enumerate(tokens)), len(tokens)
 
 
-def _positions(pieces: list[Piece]) -> dict[str, list[int]]:
-    found: dict[str, list[int]] = {}
-    offset = 0
-    for lexemes, width in pieces:
-        for lexeme, at in lexemes:
-            known = found.get(lexeme)
-            if known is None:
-                found[lexeme] = [offset + p for p in at]
-            else:
-                known.extend(offset + p for p in at)
-        offset += width
-    return found
+def _join(a: Piece, b: Piece) -> Piece:
+    return a[0] + tuple((lexeme, at + a[1]) for lexeme, at in b[0]), a[1] + b[1]
 
 
 _pack = struct.pack
+_ONE_POSITION = struct.Struct(">HH").pack
 
 
-def _tsvector(positions: dict[str, list[int]], keys: list[bytes], encoded: dict[str, bytes]):
-    """tsvector's binary format, lexemes in PostgreSQL's order (bytes, shorter first).
+def _tsvector(pieces: list[Piece], keys: list[bytes]) -> bytes:
+    """The pieces' vector, then the scope keys (no position), in tsvector's binary format.
 
-    PostgreSQL sorts unsorted lexemes on receipt but keeps their data in the order sent, which
-    gives a different (if equivalent) value: sorted here, it is byte for byte its own.
+    Lexemes in PostgreSQL's order (bytes, shorter first), each with its positions ascending:
+    PostgreSQL sorts unsorted lexemes on receipt but keeps their data in the order sent, an
+    equivalent value but not the same bytes; sorted here, the value is byte for byte its own.
+    The keys ('#' and hex digits) sort before every lexeme of the text.
     """
-    entries = [
-        (encoded.get(lexeme) or lexeme.encode() + b"\0", at) for lexeme, at in positions.items()
-    ]
-    entries.extend((key, ()) for key in keys)
-    entries.sort()
-    parts = [_pack(">i", len(entries))]
-    for lexeme, at in entries:
-        parts.append(lexeme)
-        parts.append(_pack(f">{len(at) + 1}H", len(at), *at))
-    return b"".join(parts)
+    occurrences: list[tuple[bytes, int]] = []
+    offset = 0
+    for piece, width in pieces:
+        occurrences += [(lexeme, at + offset) for lexeme, at in piece] if offset else piece
+        offset += width
+    occurrences.sort()
+    parts = sorted(keys)
+    count = len(parts)
+    previous, positions = None, []
+    for lexeme, at in occurrences:
+        if lexeme == previous:
+            positions.append(at)
+            continue
+        if positions:
+            parts.append(previous)
+            parts.append(
+                _ONE_POSITION(1, positions[0])
+                if len(positions) == 1
+                else _pack(f">{len(positions) + 1}H", len(positions), *positions)
+            )
+            count += 1
+        previous, positions = lexeme, [at]
+    if positions:
+        parts.append(previous)
+        parts.append(_pack(f">{len(positions) + 1}H", len(positions), *positions))
+        count += 1
+    return _pack(">i", count) + b"".join(parts)
 
 
 # --- Generation ---------------------------------------------------------------------------
@@ -396,12 +408,7 @@ class _Generator:
         self.user_piece = {
             u: _join(lexicon[first], lexicon[last]) for u, (first, last) in world.names.items()
         }
-        self.user_key = {u: b"#" + u.encode() + b"\0" for u in world.names}
-        self.encoded = {
-            lexeme: lexeme.encode() + b"\0"
-            for lexemes, _ in lexicon.values()
-            for lexeme, _ in lexemes
-        }
+        self.user_key = {u: b"#" + u.encode() + b"\0\0\0" for u in world.names}
 
     # `random.choice` and `randint` cost a few microseconds each (rejection sampling in
     # Python); a uniform float is precise enough here.
@@ -525,7 +532,6 @@ class _Generator:
         public += [self.user_piece[u] for _, u in participations]
         private = [lexicon[e[4]] for _, _, e in answers if e[3] != "public"]
         keys = [self.user_key[u] for u in participants]
-        encoded = self.encoded
         batch.applications.append(
             (
                 app_id,
@@ -549,8 +555,8 @@ class _Generator:
                 usefulness,
                 rng.random() < 0.08,
                 len(real),
-                _tsvector(_positions(public), keys, encoded),
-                _tsvector(_positions(private), keys, encoded),
+                _tsvector(public, keys),
+                _tsvector(private, keys),
             )
         )
         for gid, _ in targets:
@@ -591,10 +597,6 @@ class _Generator:
                 (aid, app_id, author, group, kind, visibility, body, processed, at)
             )
         batch.mandats.append((row_id(), app_id, "paper", created_at.date(), created_at))
-
-
-def _join(a: Piece, b: Piece) -> Piece:
-    return tuple(a[0]) + tuple((x, tuple(p + a[1] for p in at)) for x, at in b[0]), a[1] + b[1]
 
 
 APPLICATION_COLUMNS = [
