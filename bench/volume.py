@@ -16,7 +16,7 @@ Speed (bench/RESULTS.md, "Volume loader"):
   search vectors. A vector is built exactly as `aplus_reindex_search` builds it (the same
   pieces of text in the same order, hence the same lexemes at the same positions) from the
   lexemes PostgreSQL gave once for each piece of the small vocabularies: no `to_tsvector` per
-  demande. tests/domain/test_volume.py compares every derived value with what the database
+  demande. tests/test_volume_loader.py compares every derived value with what the database
   functions and `business_days` compute.
 - Secondary indexes are dropped during the load and rebuilt at the end, then the tables are
   vacuumed (visibility map for index-only scans), two statements at a time.
