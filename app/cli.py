@@ -125,7 +125,7 @@ def _bench_volume():
 
     checkout = Path(__file__).resolve().parent.parent
     if not (checkout / "bench" / "volume.py").is_file():
-        raise click.ClickException("`seed volume` se lance depuis le dépôt (bench/volume.py).")
+        _fail("`seed volume` se lance depuis le dépôt (bench/volume.py).")
     if str(checkout) not in sys.path:
         sys.path.insert(0, str(checkout))
     return importlib.import_module("bench.volume")
