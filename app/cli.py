@@ -117,6 +117,20 @@ def seed_demo(as_json: bool) -> None:
             click.echo(f"  {account['email']:45} {roles}")
 
 
+def _bench_volume():
+    """The loader is a benchmark tool in the checkout's bench/, not in the installed package."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    checkout = Path(__file__).resolve().parent.parent
+    if not (checkout / "bench" / "volume.py").is_file():
+        _fail("`seed volume` se lance depuis le dépôt (bench/volume.py).")
+    if str(checkout) not in sys.path:
+        sys.path.insert(0, str(checkout))
+    return importlib.import_module("bench.volume")
+
+
 @seed.command("volume", help="Charge un gros volume de demandes réalistes (benchmark).")
 @click.option(
     "--demandes",
@@ -127,8 +141,7 @@ def seed_demo(as_json: bool) -> None:
 )
 @click.option("--seed", "random_seed", default=42, show_default=True, type=int)
 def seed_volume(count: int, random_seed: int) -> None:
-    from app.domain import volume
-
+    volume = _bench_volume()
     dsn = _database()
     with click.progressbar(length=count, label="Demandes", show_pos=True) as bar:
         stats = asyncio.run(
@@ -143,6 +156,11 @@ def seed_volume(count: int, random_seed: int) -> None:
     click.echo(
         f"{stats.demandes} demandes, {stats.answers} messages, {stats.participations}"
         f" participations en {stats.seconds:.0f} s."
+    )
+    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stats.timings.items())
+    click.echo(
+        f"Étapes : {phases} ; CPU : client {stats.client_cpu:.0f} s,"
+        f" PostgreSQL {stats.server_cpu:.0f} s."
     )
     click.echo(f"Compte du benchmark : {volume.BENCH_EMAIL} (groupe {volume.BENCH_GROUP!r}).")
 

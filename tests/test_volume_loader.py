@@ -1,4 +1,8 @@
-"""`aplus seed volume`: the bulk loader writes what the triggers would have written."""
+"""`aplus seed volume` (bench/volume.py): the bulk loader writes what the app would have written.
+
+The loader runs with triggers off and computes every derived value itself; these tests compare
+each one with what the database functions, the triggers' SQL and `business_days` compute.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,8 @@ import uuid
 
 import psycopg
 from support.testenv import ROOT, SERVER_URL, with_dbname
+
+from app.domain import business_days
 
 
 def test_seed_volume_loads_consistent_demandes():
@@ -51,18 +57,66 @@ def test_seed_volume_loads_consistent_demandes():
                 " u.is_instructor, u.is_expert, p.app_status)"
             ).fetchone()[0]
             assert bad == 0
+            # The thread's dates and counts are the ones the answers give.
+            bad = conn.execute(
+                "SELECT count(*) FROM application a, LATERAL (SELECT"
+                " count(*) FILTER (WHERE t.kind = 'message') AS n,"
+                " min(t.created_at) FILTER (WHERE t.kind = 'message' AND t.author <> a.creator)"
+                " AS first_at,"
+                " max(t.created_at) FILTER (WHERE t.kind = 'message' AND t.author <> a.creator)"
+                " AS last_at, max(t.created_at) AS updated_at,"
+                " max(t.created_at) FILTER (WHERE t.marks_processed) AS processed_at,"
+                " max(t.created_at) FILTER (WHERE t.kind = 'archive') AS archived_at"
+                " FROM answer t WHERE t.application = a.id) t"
+                " WHERE a.answers_count <> t.n"
+                " OR a.first_answer_at IS DISTINCT FROM t.first_at"
+                " OR a.last_answer_at IS DISTINCT FROM t.last_at"
+                " OR a.updated_at <> coalesce(t.updated_at, a.created_at)"
+                " OR a.processed_at IS DISTINCT FROM t.processed_at"
+                " OR a.archived_at IS DISTINCT FROM t.archived_at"
+                " OR (a.status = 'archived') <> (a.archived_at IS NOT NULL)"
+            ).fetchone()[0]
+            assert bad == 0
+            # Each author writes in the name of a group they belong to, the demande's.
+            bad = conn.execute(
+                "SELECT count(*) FROM answer t JOIN application a ON a.id = t.application"
+                ' WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m."user" = t.author'
+                ' AND m."group" = t.author_group)'
+                " OR NOT t.author_group = ANY(aplus_application_groups(a.id))"
+            ).fetchone()[0]
+            assert bad == 0
+            # "En souffrance" as business_days computes it, for the open demandes.
+            rows = conn.execute(
+                "SELECT created_at, last_answer_at, area, late_at FROM application"
+                " WHERE status IN ('new', 'in_progress')"
+            ).fetchall()
+            assert rows and all(
+                late == business_days.late_at(created, last, area)
+                for created, last, area, late in rows
+            )
+            assert (
+                conn.execute(
+                    "SELECT count(*) FROM application"
+                    " WHERE status NOT IN ('new', 'in_progress') AND late_at IS NOT NULL"
+                ).fetchone()[0]
+                == 0
+            )
             conn.execute(
                 "CREATE TEMP TABLE loaded AS"
                 " SELECT id, search_public, search_private FROM application"
             )
             conn.execute("SELECT aplus_reindex_search(ARRAY(SELECT id FROM application))")
-            # Same words (positions depend on the order the pieces are joined in).
+            # The very vectors the triggers compute: same lexemes at the same positions.
             differ = conn.execute(
                 "SELECT count(*) FROM application a JOIN loaded l USING (id)"
-                " WHERE strip(a.search_public) <> strip(l.search_public)"
-                " OR strip(a.search_private) <> strip(l.search_private)"
+                " WHERE a.search_public <> l.search_public"
+                " OR a.search_private <> l.search_private"
             ).fetchone()[0]
             assert differ == 0
+            assert conn.execute(
+                "SELECT count(*) FROM application WHERE search_private <> ''"
+                " AND length(strip(search_private)) > 0"
+            ).fetchone()[0]
             # Indexes dropped for the load are back.
             names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes")}
             assert {
@@ -85,7 +139,8 @@ def test_generated_usager_fields_are_known_fields():
     """The demande page labels every field: the loader must only use known codes."""
     import random
 
-    from app.domain import reference, volume
+    from app.domain import reference
+    from bench import volume
 
     rng = random.Random(1)
     codes = {f["code"] for _ in range(200) for f in volume._usager_fields(rng)}
