@@ -23,6 +23,8 @@ from uuid import UUID
 
 from app import clock
 from app.domain.statistics_aggregate import (  # noqa: F401 (the module's public face)
+    LAST_REFRESH_SQL,
+    LATE_SQL,
     PARIS,
     RefreshReport,
     add_months,
@@ -35,13 +37,15 @@ from app.domain.statistics_aggregate import (  # noqa: F401 (the module's public
 from app.domain.statistics_queries import (  # noqa: F401
     Totals,
     Where,
-    cell_sums,
+    cell_rows,
+    combo_rows,
+    combo_where,
+    fact_sums,
     group_rows,
     merge,
     merge_grouped,
     nearest_rank,
     share,
-    sums,
 )
 from app.policies import StatisticsTerm
 
@@ -148,23 +152,44 @@ async def _from_cells(
 ) -> tuple[dict, dict]:
     """(by month, by organisation × département) of one dimension value, from its cells."""
     months = months_of(filters)
-    by_month = group_rows(
-        await cell_sums(["month"], *months, dim=dim, key=key, areas=areas), _month_key
-    )
+    by_month = group_rows(await cell_rows(*months, dim=dim, key=key, areas=areas), _month_key)
     if dim in ("all", "org"):
-        rows = await cell_sums(
-            ["key"] if areas is None and not every_area else ["key", "area"],
+        per_area = areas is not None or every_area
+        rows = await cell_rows(
             *months,
             dim="org",
             key=key if dim == "org" else None,
             areas=areas,
+            per_area=per_area,
         )
-        return by_month, group_rows(rows, lambda r: (r["key"], r.get("area", "*")))
+        return by_month, group_rows(rows, lambda r: (r["key"], r["area"]))
     # One group or one network: its own cells per département (labelled with the group's
     # organisation or the network), not a scan of its demandes.
     label = (group_orgs.get(UUID(key)) or "") if dim == "group" else key
-    rows = await cell_sums(["area"], *months, dim=dim, key=key, areas=areas)
+    rows = await cell_rows(*months, dim=dim, key=key, areas=areas, per_area=True)
     return by_month, group_rows(rows, lambda r: (label, r["area"]))
+
+
+async def _from_combos(
+    terms: list[StatisticsTerm],
+    filters: Filters,
+    per_area: bool,
+    only: set[str] | None,
+    group: UUID | None = None,
+) -> tuple[dict, dict]:
+    """(by month, by organisation × département) of terms without a group, or of one group
+    narrowed by an organisation or a network, from the combinations."""
+    combos = await combo_rows(*months_of(filters), terms, per_area=per_area, group=group)
+    by_org = group_rows(
+        (
+            {**row, "org": org}
+            for row in combos
+            for org in row["organisations"]
+            if only is None or org in only
+        ),
+        lambda r: (r["org"], r["area"]),
+    )
+    return group_rows(combos, _month_key), by_org
 
 
 async def _from_combos_and_facts(
@@ -172,31 +197,29 @@ async def _from_combos_and_facts(
     grouped: list[StatisticsTerm],
     filters: Filters,
     every_area: bool,
+    one_group: bool,
 ) -> tuple[dict, dict]:
-    """(by month, by organisation × département): the `plain` terms (no group) from the
-    combinations, the demandes of the `grouped` terms that `plain` misses from the facts."""
+    """(by month, by organisation × département): the terms without a group from the
+    combinations, the demandes of the `grouped` terms they miss from the facts (a single
+    group from its own combinations)."""
     orgs = {t.organisation for t in plain + grouped}
     # A scope of named organisations shows only them in its table.
-    only = sorted(orgs) if orgs and None not in orgs else None
-    star = bool(plain) and all(t.areas is None for t in plain) and not every_area
+    only = set(orgs) if orgs and None not in orgs else None
+    per_area = every_area or any(t.areas is not None for t in plain)
+    if one_group:
+        return await _from_combos(grouped, filters, True, only, group=grouped[0].group)
     by_month: dict = {}
     by_org: dict = {}
-    for table, terms in (("stats_combo", plain), ("stats_demande", grouped)):
-        if not terms and (plain or table == "stats_combo"):
-            continue
-
-        def where(terms: list[StatisticsTerm] = terms, table: str = table) -> Where:
-            w = Where(*months_of(filters)).terms(terms)
-            if table == "stats_combo":
-                return w.add("area = '*'" if star else "area <> '*'")
-            return w.excluding(plain)
-
-        merge_grouped(by_month, group_rows(await sums(table, ["month"], where()), _month_key))
-        w = where()
+    if plain:
+        by_month, by_org = await _from_combos(plain, filters, per_area, only)
+    if grouped:
+        where = Where(*months_of(filters)).terms(grouped).excluding(plain)
+        merge_grouped(by_month, group_rows(await fact_sums(["month"], where), _month_key))
+        where = Where(*months_of(filters)).terms(grouped).excluding(plain)
         if only is not None:
-            w.add("org = ANY({})", only)
-        area = "'*'::varchar" if star else "area"
-        rows = await sums(table, ["org", "area"], w, by_org=True, area=area)
+            where.add("org = ANY({})", sorted(only))
+        area = "area" if per_area or not plain else "'*'::varchar"
+        rows = await fact_sums(["org", "area"], where, by_org=True, area=area)
         merge_grouped(by_org, group_rows(rows, lambda r: (r["org"], r["area"])))
     return by_month, by_org
 
@@ -225,15 +248,20 @@ async def figures(
     per-demande facts only (the tests compare it with the aggregate)."""
     terms = narrow(scope, filters, group_orgs)
     single = None if force_facts else _single_dimension(terms)
+    plain = [] if force_facts else [t for t in terms if not t.group]
+    grouped = terms if force_facts else [t for t in terms if t.group]
+    # One group narrowed by an organisation or a network: the group's combinations.
+    one_group = not force_facts and not plain and len(grouped) == 1
     if single is not None:
         by_month, by_org = await _from_cells(*single, filters, group_orgs, every_area)
         source = "cells"
     else:
-        plain = [] if force_facts else [t for t in terms if not t.group]
-        grouped = terms if force_facts else [t for t in terms if t.group]
-        by_month, by_org = await _from_combos_and_facts(plain, grouped, filters, every_area)
+        by_month, by_org = await _from_combos_and_facts(
+            plain, grouped, filters, every_area, one_group
+        )
+        facts = bool(grouped) and not one_group or not terms
         source = "+".join(
-            name for name, used in (("combos", plain), ("facts", grouped or not plain)) if used
+            name for name, used in (("combos", plain or not facts), ("facts", facts)) if used
         )
     total = Totals()
     months = []
@@ -244,28 +272,59 @@ async def figures(
         merge(total, t)
         month = add_months(month, 1)
     group_terms = [t for t in terms if t.group]
-    by_group = (
-        await _group_table(group_terms, filters, group_names or {})
-        if group_terms and len(group_terms) == len(terms)
-        else []
-    )
-    # "Late right now": open demandes of the selection created in any month.
-    late_where = Where().add("is_open AND late_at < {}", clock.now()).terms(terms)
-    late = await raw(
-        f"SELECT count(*) AS n FROM stats_demande WHERE {late_where.sql}", *late_where.args
-    )
+    names = group_names or {}
+    by_group = []
+    if len(terms) == 1 and group_terms:
+        by_group = [Row((names.get(terms[0].group, str(terms[0].group)),), total)]
+    elif group_terms and len(group_terms) == len(terms):
+        by_group = await _group_table(group_terms, filters, names)
     return Figures(
         first_month=filters.first_month,
         last_month=filters.last_month,
         totals=total,
         months=months,
-        late_now=late[0]["n"],
+        late_now=await _late_now(single, plain, grouped, one_group),
         by_organisation=[
             Row(key, totals) for key, totals in sorted(by_org.items(), key=lambda kv: kv[0])
         ],
         by_group=sorted(by_group, key=lambda r: r.labels),
         source=source,
     )
+
+
+async def _late_now(
+    single: tuple[str, str, list[str] | None] | None,
+    plain: list[StatisticsTerm],
+    grouped: list[StatisticsTerm],
+    one_group: bool,
+) -> int:
+    """Open demandes of the selection past their deadline at the last refresh, created in
+    any month: the cells' or combinations' counts, the facts' for groups."""
+    queries = []
+    if single is not None:
+        dim, key, areas = single
+        where = Where().add("dim = {} AND key = {}", dim, key)
+        if areas is None:
+            where.add("area = '*'")
+        else:
+            where.add("area = ANY({})", areas)
+        queries.append(("SELECT sum(late) AS n FROM stats_cell", where))
+    elif one_group:
+        where = combo_where(grouped, grouped[0].group, True)
+        queries.append(("SELECT sum(late) AS n FROM stats_combo", where))
+    else:
+        if plain:
+            where = combo_where(plain, None, any(t.areas is not None for t in plain))
+            queries.append(("SELECT sum(late) AS n FROM stats_combo", where))
+        if grouped:
+            where = Where().add(LATE_SQL.format(late_before=LAST_REFRESH_SQL))
+            queries.append(
+                ("SELECT count(*) AS n FROM stats_demande", where.terms(grouped).excluding(plain))
+            )
+    late = 0
+    for select, where in queries:
+        late += (await raw(f"{select} WHERE {where.sql}", *where.args))[0]["n"] or 0
+    return late
 
 
 async def _group_table(
@@ -276,12 +335,10 @@ async def _group_table(
     rows = []
     for t in group_terms:
         if t.network or t.organisation:
-            found = await sums("stats_demande", ["month"], Where(*months_of(filters)).terms([t]))
+            found = await fact_sums(["month"], Where(*months_of(filters)).terms([t]))
         else:
             areas = sorted(t.areas) if t.areas is not None else None
-            found = await cell_sums(
-                ["key"], *months_of(filters), dim="group", key=str(t.group), areas=areas
-            )
+            found = await cell_rows(*months_of(filters), dim="group", key=str(t.group), areas=areas)
         totals = Totals()
         for r in found:
             totals.add(r)
@@ -302,7 +359,7 @@ async def public_figures(filters: Filters) -> tuple[Figures, list[Row]]:
     if cached and clock.now().timestamp() - cached[0] < PUBLIC_TTL_SECONDS:
         return cached[1], cached[2]
     national = await figures((StatisticsTerm(),), replace(filters), group_orgs={})
-    rows = await cell_sums(["area"], *months_of(filters), dim="all", key="", areas=None)
+    rows = await cell_rows(*months_of(filters), dim="all", key="", areas=None, per_area=True)
     by_area = group_rows(rows, lambda r: r["area"])
     area_rows = [Row((code,), totals) for code, totals in sorted(by_area.items())]
     _public_cache[key] = (clock.now().timestamp(), national, area_rows)

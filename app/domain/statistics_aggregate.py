@@ -217,7 +217,11 @@ COUNTS = (
     "useful_oui",
     "useful_ne_sait_pas",
     "useful_non",
+    "late",
 )
+# The moment "late" is counted at: the last refresh (cells and facts alike).
+LAST_REFRESH_SQL = "(SELECT watermark FROM stats_refresh WHERE id = 1)"
+LATE_SQL = "is_open AND late_at < {late_before}"
 # How each count reads off facts (the cells store them under the same names).
 _FACT_COUNTS = {
     "demandes": "TRUE",
@@ -229,46 +233,30 @@ _FACT_COUNTS = {
     "useful_oui": "usefulness = 'oui'",
     "useful_ne_sait_pas": "usefulness = 'ne_sait_pas'",
     "useful_non": "usefulness = 'non'",
+    # Open and past its deadline when counted, whatever the month (see `late_before`).
+    "late": LATE_SQL,
 }
 
 
-def sums_sql(
-    source: str, keys: Sequence[str], *, of_cells: bool = False, histograms: bool = True
-) -> str:
-    """Cell columns summed over `source` grouped by `keys` (never NULL): `source` is a
-    subquery of facts, or of cells (`of_cells`, whose histograms are merged)."""
+def sums_sql(source: str, keys: Sequence[str], *, late_before: str = "") -> str:
+    """Cell columns summed over `source`, a subquery of facts, grouped by `keys` (never
+    NULL). Facts are "late" when open past their deadline at `late_before` (SQL; the last
+    refresh by default)."""
     k = ", ".join(keys)
-    if of_cells:
-        counts = ",\n".join(f"sum({c})::int AS {c}" for c in COUNTS)
-    else:
-        counts = ",\n".join(
-            f"count(*) FILTER (WHERE {cond})::int AS {c}" for c, cond in _FACT_COUNTS.items()
-        )
+    late_before = late_before or LAST_REFRESH_SQL
+    counts = ",\n".join(
+        f"count(*) FILTER (WHERE {cond.format(late_before=late_before)})::int AS {c}"
+        for c, cond in _FACT_COUNTS.items()
+    )
 
     def histogram(name: str) -> str:
-        if of_cells:
-            pairs = (
-                f"SELECT {k}, v, sum(n)::int AS c FROM f,"
-                f" unnest({name}_values, {name}_counts) AS h(v, n) GROUP BY {k}, v"
-            )
-        else:
-            pairs = (
-                f"SELECT {k}, {name}_tenths AS v, count(*)::int AS c FROM f"
-                f" WHERE NOT is_irrelevant AND {name}_tenths IS NOT NULL"
-                f" GROUP BY {k}, {name}_tenths"
-            )
         return (
             f"SELECT {k}, array_agg(v ORDER BY v) AS vals, array_agg(c ORDER BY v) AS cnts"
-            f" FROM ({pairs}) x GROUP BY {k}"
+            f" FROM (SELECT {k}, {name}_tenths AS v, count(*)::int AS c FROM f"
+            f" WHERE NOT is_irrelevant AND {name}_tenths IS NOT NULL"
+            f" GROUP BY {k}, {name}_tenths) x GROUP BY {k}"
         )
 
-    if not histograms:
-        return f"""
-SELECT {k}, {counts}, ARRAY[]::int[] AS first_answer_values,
-       ARRAY[]::int[] AS first_answer_counts, ARRAY[]::int[] AS resolution_values,
-       ARRAY[]::int[] AS resolution_counts
-  FROM ({source}) f GROUP BY {k}
-"""
     return f"""
 WITH f AS MATERIALIZED ({source}),
 b AS (SELECT {k}, {counts} FROM f GROUP BY {k}),
@@ -283,11 +271,11 @@ SELECT b.*,
 """
 
 
-FACT_COLUMNS = (
-    "month, area, is_irrelevant, usefulness, under_7_days, in_charge_3_days,"
-    " first_answer_tenths, resolution_tenths"
+_FACT_VALUES = (
+    "is_irrelevant, usefulness, under_7_days, in_charge_3_days, first_answer_tenths,"
+    " resolution_tenths, is_open, late_at"
 )
-
+FACT_COLUMNS = "month, area, " + _FACT_VALUES
 # Each dimension value is summed per département and over all of them (area '*'), so a
 # national or organisation-wide page reads one cell per month.
 _CELLS_BRANCHES = (
@@ -297,29 +285,32 @@ _CELLS_BRANCHES = (
     ("'network'", "n", ", unnest(networks) n"),
 )
 _CELLS_SOURCE = " UNION ALL ".join(
-    f"SELECT {dim} AS dim, {key} AS key, month, {area} AS area, is_irrelevant, usefulness,"
-    " under_7_days, in_charge_3_days, first_answer_tenths, resolution_tenths"
-    f" FROM stats_demande{join} WHERE month = ANY({{}})"
+    f"SELECT {dim} AS dim, {key} AS key, month, {area} AS area,"
+    f" {_FACT_VALUES} FROM stats_demande{join} WHERE month = ANY({{}})"
     for dim, key, join in _CELLS_BRANCHES
     for area in ("area", "'*'::varchar")
 )
 
 
-# Each combination of organisations × networks, per département and over all of them.
+# Each combination of organisations × networks, per département and over all of them, and
+# per group and département.
 _COMBO_SOURCE = " UNION ALL ".join(
-    f"SELECT month, {area} AS area, organisations, networks, is_irrelevant, usefulness,"
-    " under_7_days, in_charge_3_days, first_answer_tenths, resolution_tenths"
-    " FROM stats_demande WHERE month = ANY({})"
-    for area in ("area", "'*'::varchar")
+    f"SELECT month, {area} AS area, {grp} AS grp, organisations, networks, {_FACT_VALUES}"
+    f" FROM stats_demande{join} WHERE month = ANY({{}})"
+    for area, grp, join in (
+        ("area", "''::varchar", ""),
+        ("'*'::varchar", "''::varchar", ""),
+        ("area", "g::text", ", unnest(groups) g"),
+    )
 )
 CELL_COLUMNS = (
     "demandes, irrelevant, under_7_yes, under_7_no, in_charge_yes, in_charge_no, useful_oui,"
-    " useful_ne_sait_pas, useful_non, first_answer_values, first_answer_counts,"
+    " useful_ne_sait_pas, useful_non, late, first_answer_values, first_answer_counts,"
     " resolution_values, resolution_counts"
 )
 
 
-async def _rebuild_cells(months: Iterable[date]) -> None:
+async def _rebuild_cells(months: Iterable[date], now: datetime) -> None:
     months = sorted(set(months))
     if not months:
         return
@@ -327,12 +318,12 @@ async def _rebuild_cells(months: Iterable[date]) -> None:
     async with Application._meta.db.transaction():
         for table, keys, source in (
             ("stats_cell", ["dim", "key", "month", "area"], _CELLS_SOURCE),
-            ("stats_combo", ["month", "area", "organisations", "networks"], _COMBO_SOURCE),
+            ("stats_combo", ["month", "area", "grp", "organisations", "networks"], _COMBO_SOURCE),
         ):
             await raw(f"DELETE FROM {table} WHERE month = ANY({{}})", months)
             await raw(
                 f"INSERT INTO {table} ({', '.join(keys)}, {CELL_COLUMNS}) "
-                + sums_sql(source, keys),
+                + sums_sql(source, keys, late_before=f"'{now.isoformat()}'::timestamptz"),
                 *[months] * source.count("{}"),
             )
 
@@ -368,11 +359,15 @@ async def refresh(*, full: bool = False) -> RefreshReport:
             # Pending outcomes whose window may have closed since (a demande answered or
             # resolved meanwhile has a newer updated_at and is in the first part).
             " WHERE (s.under_7_days IS NULL AND s.created_at <= {})"
-            " OR (s.in_charge_3_days IS NULL AND s.created_at <= {})",
+            " OR (s.in_charge_3_days IS NULL AND s.created_at <= {})"
+            # Open demandes late since: their month counts them as late now.
+            " OR (s.is_open AND s.late_at > {} AND s.late_at <= {})",
             since,
             now - timedelta(days=UNDER_DAYS),
             # 3 business days are never shorter than 3 calendar days.
             now - timedelta(days=IN_CHARGE_BUSINESS_DAYS),
+            since,
+            now,
         )
     ids = [r["id"] for r in ids_rows]
     groups = {r["id"]: r for r in await raw("SELECT id, organisation, network FROM app_group")}
@@ -388,7 +383,7 @@ async def refresh(*, full: bool = False) -> RefreshReport:
     elif not await raw("SELECT 1 FROM stats_combo LIMIT 1"):
         # Combinations added to an existing aggregate: summed from the facts already there.
         months.update(r["month"] for r in await raw("SELECT DISTINCT month FROM stats_demande"))
-    await _rebuild_cells(months)
+    await _rebuild_cells(months, now)
     seconds = time.monotonic() - started
     await raw(
         "INSERT INTO stats_refresh (id, refreshed_at, watermark, seconds, demandes)"

@@ -7,9 +7,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from app.domain.statistics_aggregate import COUNTS, FACT_COLUMNS, raw, sums_sql
 from app.policies import StatisticsTerm
@@ -50,6 +51,7 @@ class Totals:
     useful_oui: int = 0
     useful_ne_sait_pas: int = 0
     useful_non: int = 0
+    late: int = 0
     first_answer: Counter = field(default_factory=Counter)
     resolution: Counter = field(default_factory=Counter)
 
@@ -161,42 +163,63 @@ class Where:
         return " AND ".join(self.parts) or "TRUE"
 
 
-async def cell_sums(
-    keys: list[str],
+async def cell_rows(
     first_month: date,
     last_month: date,
     *,
     dim: str,
     key: str | None,
     areas: list[str] | None,
+    per_area: bool = False,
 ) -> list[dict]:
     """Cells of one dimension (one value, or all of them when `key` is None) in the months
-    and `areas` (None: all; per département when `keys` has "area"), summed per `keys`."""
+    and `areas` (None: all of them, summed unless `per_area`). Unsummed: merging the
+    histograms in Python costs less than in SQL (tested at 200 k demandes)."""
     where = Where(first_month, last_month).add("dim = {}", dim)
     if key is not None:
         where.add("key = {}", key)
     if areas is not None:
         where.add("area = ANY({})", areas)
     else:
-        where.add("area <> '*'" if "area" in keys else "area = '*'")
-    source = f"SELECT * FROM stats_cell WHERE {where.sql}"
-    return await raw(sums_sql(source, keys, of_cells=True), *where.args)
+        where.add("area <> '*'" if per_area else "area = '*'")
+    return await raw(f"SELECT * FROM stats_cell WHERE {where.sql}", *where.args)
 
 
-async def sums(
-    table: str, keys: list[str], where: Where, *, by_org: bool = False, area: str = "area"
+def combo_where(
+    terms: list[StatisticsTerm], group: UUID | None, per_area: bool, months: tuple = ()
+) -> Where:
+    """Combinations matching `terms` (their group, if any, is `group`): over all demandes
+    per département or over all of them (`*`), or those of one group (per département)."""
+    where = Where(*months).add("grp = {}", str(group) if group else "")
+    where.terms([replace(t, group=None) for t in terms])
+    return where.add("area <> '*'" if per_area or group else "area = '*'")
+
+
+async def combo_rows(
+    first_month: date,
+    last_month: date,
+    terms: list[StatisticsTerm],
+    *,
+    per_area: bool,
+    group: UUID | None = None,
 ) -> list[dict]:
-    """Facts (`stats_demande`) or combinations (`stats_combo`) matching `where`, summed per
-    `keys`; `by_org` adds `org`, once per organisation of each row, and `area` may name
-    another expression for the area column (`'*'`)."""
-    columns = "stats_combo.*" if table == "stats_combo" else FACT_COLUMNS
+    """Combinations of organisations × networks in the months (see `combo_where`)."""
+    where = combo_where(terms, group, per_area, (first_month, last_month))
+    return await raw(f"SELECT * FROM stats_combo WHERE {where.sql}", *where.args)
+
+
+async def fact_sums(
+    keys: list[str], where: Where, *, by_org: bool = False, area: str = "area"
+) -> list[dict]:
+    """Facts matching `where` summed per `keys`; `by_org` adds `org`, once per organisation
+    of each demande, and `area` may name another expression for the area column (`'*'`)."""
     extra = ", unnest(organisations) org" if by_org else ""
     source = (
-        f"SELECT {'org, ' if by_org else ''}{area} AS area_key, {columns}"
-        f" FROM {table}{extra} WHERE {where.sql}"
+        f"SELECT {'org, ' if by_org else ''}{area} AS area_key, {FACT_COLUMNS}"
+        f" FROM stats_demande{extra} WHERE {where.sql}"
     )
     keys = ["area_key" if k == "area" else k for k in keys]
-    rows = await raw(sums_sql(source, keys, of_cells=table == "stats_combo"), *where.args)
+    rows = await raw(sums_sql(source, keys), *where.args)
     for row in rows:
         if "area_key" in row:
             row["area"] = row.pop("area_key")

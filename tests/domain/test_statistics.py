@@ -230,7 +230,10 @@ async def test_the_aggregate_and_the_facts_agree_for_every_kind_of_selection(wor
         (national, within(organisation="cpam", area="75"), "cells"),
         # Groups: their facts, minus what the rest of the scope already counts.
         ((StatisticsTerm(group=fs75), StatisticsTerm(group=fs57)), RANGE, "facts"),
-        ((StatisticsTerm(group=fs75),), within(organisation="cpam"), "facts"),
+        # One group narrowed by an organisation or a network: its own combinations.
+        ((StatisticsTerm(group=fs75),), within(organisation="cpam"), "combos"),
+        ((StatisticsTerm(group=caf75),), within(network="France Services"), "combos"),
+        ((StatisticsTerm(group=caf75),), within(area="75", organisation="cpam"), "combos"),
         (
             (StatisticsTerm(organisation="cpam"), StatisticsTerm(group=caf75)),
             RANGE,
