@@ -368,3 +368,26 @@ def test_csv_cells_are_formula_safe():
     body = statistics.to_csv(["a", "b"], [["=HYPERLINK(1)", "+1"], ["-2", 0.5]])
     assert "'=HYPERLINK(1)" in body and "'+1" in body and "'-2" in body
     assert body.startswith("\ufeff") and "0.5" in body
+
+
+async def test_a_demande_late_since_the_last_refresh_is_counted_by_the_next_one(world):
+    groups, orgs = world
+    aidant = await make_user(helper_in=[groups["FS Paris"]])
+    instr = await make_user(instructor_in=[groups["CAF de Paris"]])
+    # Open, both outcomes decided (taken in charge late, not resolved in 7 days), answered
+    # yesterday: its next deadline is 15 business days away and nothing touches it meanwhile.
+    app = await make_application(
+        by=aidant,
+        to=[groups["CAF de Paris"]],
+        from_group=groups["FS Paris"],
+        created_at=clock.now() - timedelta(days=20),
+    )
+    await answer(app, instr, clock.now() - timedelta(days=1))
+    await statistics.refresh(full=True)
+    scope = (StatisticsTerm(group=groups["CAF de Paris"].id),)
+    before = await statistics.figures(scope, RANGE, group_orgs=orgs)
+    clock.travel(timedelta(days=30).total_seconds())
+    report = await statistics.refresh()
+    assert report.demandes == 1
+    after = await statistics.figures(scope, RANGE, group_orgs=orgs)
+    assert after.late_now == before.late_now + 1
