@@ -6,11 +6,12 @@
 Expects a database loaded by `aplus seed volume --demandes N`. Marks the volume's France
 Services groups with the "France Services" network, adds the statistics viewers (national
 observer, area manager CAF × 75, an observer of CAF and CPAM in 93 whose mixed scope is read
-from the combinations of organisations × networks, an admin of 75 and 93; the bench instructeur is made responsable of
-"CAF de Paris (volume)"; the bench aidant is in a France Services group), times
-`aplus statistics refresh --full` and an incremental refresh after 2 000 demandes changed,
-starts `aplus web` (production settings, one worker) and measures each scenario with one
-connection, requests one after the other: p50/p95/max in milliseconds, client side.
+from the combinations of organisations × networks, an admin of 75 and 93; the bench
+instructeur is made responsable of "CAF de Paris (volume)"; the bench aidant is in a France
+Services group), times `aplus statistics refresh --full` and an incremental refresh after
+2 000 recent demandes changed (unless --skip-refresh), starts `aplus web` (production
+settings, one worker) and measures each scenario with one connection, requests one after
+the other: p50/p95/max in milliseconds, client side, and the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -130,8 +131,11 @@ async def touch(dsn: str, count: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
+            # Real traffic changes recent demandes: the last month's, not a random sample
+            # (which would touch every month and rebuild all the cells).
             "UPDATE application SET updated_at = now() WHERE id IN"
-            " (SELECT id FROM application TABLESAMPLE SYSTEM (1) LIMIT $1)",
+            " (SELECT id FROM application WHERE created_at > now() - interval '30 days'"
+            " LIMIT $1)",
             count,
         )
     finally:

@@ -7,8 +7,10 @@ selection (the viewer's scope narrowed by the filters) is mapped to the fewest r
   départements: its cells, one per month (and per line of the tables);
 - any other selection without a group (several organisations, organisation × network):
   the combinations of organisations × networks it matches, each demande in one of them;
-- groups (a member's several groups, a group narrowed by a network): the facts of their
-  demandes not already counted by the rest of the scope (a group is a few thousand rows).
+- one group narrowed by an organisation or a network: the group's own combinations;
+- several groups (a member's), or groups beside other terms: the facts of the groups'
+  demandes not already counted by the rest of the scope (bounded by the groups' sizes).
+See docs/decisions/2026-12-02-statistics-cells.md.
 """
 
 from __future__ import annotations
