@@ -259,11 +259,6 @@ def main() -> None:
             ),
             ("area_manager", "area manager CAF × 75", "/statistiques"),
             ("mixed_observer", "observer CAF+CPAM × 93 (combos)", "/statistiques"),
-            (
-                "mixed_observer",
-                "observer CAF+CPAM × 93 × network (combos)",
-                "/statistiques?reseau=France+Services",
-            ),
             ("mixed_observer", "observer CAF+CPAM × 93, CAF", "/statistiques?organisation=caf"),
             ("admin", "admin of 75 and 93", "/statistiques"),
             ("responsable", "responsable, CAF de Paris", "/statistiques"),
