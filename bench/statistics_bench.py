@@ -254,7 +254,7 @@ def main() -> None:
             ),
             (
                 "observer",
-                "group CPAM 13 × network (facts)",
+                "group CPAM 13 × network (combos)",
                 f"/statistiques?groupe={other}&reseau=France+Services",
             ),
             ("area_manager", "area manager CAF × 75", "/statistiques"),
