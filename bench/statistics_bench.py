@@ -6,11 +6,12 @@
 Expects a database loaded by `aplus seed volume --demandes N`. Marks the volume's France
 Services groups with the "France Services" network, adds the statistics viewers (national
 observer, area manager CAF × 75, an observer of CAF and CPAM in 93 whose mixed scope is read
-from the per-demande facts, an admin of 75 and 93; the bench instructeur is made responsable of
-"CAF de Paris (volume)"; the bench aidant is in a France Services group), times
-`aplus statistics refresh --full` and an incremental refresh after 2 000 demandes changed,
-starts `aplus web` (production settings, one worker) and measures each scenario with one
-connection, requests one after the other: p50/p95/max in milliseconds, client side.
+from the combinations of organisations × networks, an admin of 75 and 93; the bench
+instructeur is made responsable of "CAF de Paris (volume)"; the bench aidant is in a France
+Services group), times `aplus statistics refresh --full` and an incremental refresh after
+2 000 recent demandes changed (unless --skip-refresh), starts `aplus web` (production
+settings, one worker) and measures each scenario with one connection, requests one after
+the other: p50/p95/max in milliseconds, client side, and the 1-minute load average.
 """
 
 from __future__ import annotations
@@ -130,8 +131,11 @@ async def touch(dsn: str, count: int) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute(
+            # Real traffic changes recent demandes: the last month's, not a random sample
+            # (which would touch every month and rebuild all the cells).
             "UPDATE application SET updated_at = now() WHERE id IN"
-            " (SELECT id FROM application TABLESAMPLE SYSTEM (1) LIMIT $1)",
+            " (SELECT id FROM application WHERE created_at > now() - interval '30 days'"
+            " LIMIT $1)",
             count,
         )
     finally:
@@ -232,13 +236,30 @@ def main() -> None:
             ("observer", "group CAF de Paris (5 %)", f"/statistiques?groupe={g}"),
             ("observer", "group CPAM 13", f"/statistiques?groupe={other}"),
             ("observer", "network France Services", "/statistiques?reseau=France+Services"),
+            ("observer", "network × 13", "/statistiques?reseau=France+Services&departement=13"),
             (
                 "observer",
-                "CPAM × network (facts)",
+                "CPAM × network (combos)",
                 "/statistiques?organisation=cpam&reseau=France+Services",
             ),
+            (
+                "observer",
+                "CPAM × network, 36 months (combos)",
+                "/statistiques?organisation=cpam&reseau=France+Services&du=2023-12&au=2026-11",
+            ),
+            (
+                "observer",
+                "CPAM × network × 75 (combos)",
+                "/statistiques?organisation=cpam&reseau=France+Services&departement=75",
+            ),
+            (
+                "observer",
+                "group CPAM 13 × network (combos)",
+                f"/statistiques?groupe={other}&reseau=France+Services",
+            ),
             ("area_manager", "area manager CAF × 75", "/statistiques"),
-            ("mixed_observer", "observer CAF+CPAM × 93 (facts)", "/statistiques"),
+            ("mixed_observer", "observer CAF+CPAM × 93 (combos)", "/statistiques"),
+            ("mixed_observer", "observer CAF+CPAM × 93, CAF", "/statistiques?organisation=caf"),
             ("admin", "admin of 75 and 93", "/statistiques"),
             ("responsable", "responsable, CAF de Paris", "/statistiques"),
             ("aidant", "aidant, one France Services group", "/statistiques"),
@@ -254,10 +275,11 @@ def main() -> None:
         for who, name, path in scenarios:
             cookie = info["cookies"][who] if who else None
             r = measure(args.port, path, cookie, args.requests, warmup=3)
-            r.update(scenario=name, path=path)
+            r.update(scenario=name, path=path, load=round(os.getloadavg()[0], 1))
             results.append(r)
             print(
-                f"{name:40} p50 {r['p50']:7.1f}  p95 {r['p95']:7.1f}  max {r['max']:7.1f}",
+                f"{name:42} p50 {r['p50']:7.1f}  p95 {r['p95']:7.1f}  max {r['max']:7.1f}"
+                f"  load {r['load']}",
                 flush=True,
             )
     finally:

@@ -241,17 +241,6 @@ def figure_values(t: Totals) -> list[Any]:
     ]
 
 
-_DELAY_COLUMNS = slice(6, 10)
-# Tables by organisation or département: volumes and shares (see statistics.figures).
-VOLUME_HEADER = tuple(h for i, h in enumerate(FIGURE_HEADER) if not 6 <= i < 10)
-
-
-def volume_values(t: Totals) -> list[Any]:
-    values = figure_values(t)
-    del values[_DELAY_COLUMNS]
-    return values
-
-
 # The page shows fewer columns than the CSV, to fit 1024 px.
 PAGE_HEADER = (
     "Demandes",
@@ -274,21 +263,32 @@ def page_values(t: Totals) -> list[str]:
     ]
 
 
-VOLUME_PAGE_HEADER = (
+# Tables by organisation × département and by département: the delays as "median / p75".
+AREA_PAGE_HEADER = (
     "Demandes",
     "Résolues en moins de 7 jours",
     "Prises en charge en 3 jours ouvrés",
-    "Procédure standard",
+    "Première réponse, médiane / 75e centile (jours ouvrés)",
+    "Résolution, médiane / 75e centile (jours ouvrés)",
     "Utile : Oui",
 )
 
 
-def volume_page_values(t: Totals) -> list[str]:
+def _delays(t: Totals, which: str) -> str:
+    """ "1,0 / 2,5" (the unit is in the header, to keep the table within 1024 px)."""
+    return " / ".join(
+        "–" if v is None else f"{v:.1f}".replace(".", ",")
+        for v in (t.delay(which, 0.5), t.delay(which, 0.75))
+    )
+
+
+def area_page_values(t: Totals) -> list[str]:
     return [
         str(t.demandes),
         formatting.percent(t.under_7_share),
         formatting.percent(t.in_charge_share),
-        formatting.percent(t.irrelevant_share),
+        _delays(t, "first_answer"),
+        _delays(t, "resolution"),
         formatting.percent(t.useful_share("oui")),
     ]
 

@@ -126,8 +126,8 @@ async def _dashboard(request: Request, *, every_area: bool = False) -> tuple[dic
         "organisation_label": views.organisation_label,
         "page_header": views.PAGE_HEADER,
         "page_values": views.page_values,
-        "volume_header": views.VOLUME_PAGE_HEADER,
-        "volume_values": views.volume_page_values,
+        "area_header": views.AREA_PAGE_HEADER,
+        "area_values": views.area_page_values,
         "query": _query(values),
         "refreshed_at": await statistics.last_refresh(),
         "datetime_fr": formatting.datetime_fr,
@@ -171,14 +171,10 @@ def _csv_response(name: str, body: str) -> Response:
     )
 
 
-def _table_csv(first_header: tuple[str, ...], rows, *, volumes: bool = False) -> str:
-    header, values = (
-        (views.VOLUME_HEADER, views.volume_values)
-        if volumes
-        else (views.FIGURE_HEADER, views.figure_values)
-    )
+def _table_csv(first_header: tuple[str, ...], rows) -> str:
     return statistics.to_csv(
-        [*first_header, *header], ([*labels, *values(t)] for labels, t in rows)
+        [*first_header, *views.FIGURE_HEADER],
+        ([*labels, *views.figure_values(t)] for labels, t in rows),
     )
 
 
@@ -212,7 +208,6 @@ async def statistics_csv(request: Request, tableau: FromQuery[str] = "mois") -> 
         body = _table_csv(
             ("Organisme", "Département", "Code organisme", "Code département"),
             context["by_organisation"],
-            volumes=True,
         )
     else:
         body = _table_csv(("Groupe",), context["group_rows"])
@@ -244,8 +239,8 @@ async def _public_context() -> dict:
         "months": views.month_rows(fig.months),
         "by_area": [([views.area_label(r.labels[0]), r.labels[0]], r.totals) for r in area_rows],
         "charts": _charts(fig, "publiques", "en France"),
-        "volume_header": views.VOLUME_PAGE_HEADER,
-        "volume_values": views.volume_page_values,
+        "area_header": views.AREA_PAGE_HEADER,
+        "area_values": views.area_page_values,
     }
 
 
@@ -259,7 +254,7 @@ async def public_page(request: Request) -> Template:
 async def public_csv(request: Request, tableau: FromQuery[str] = "mois") -> Response:
     context = await _public_context()
     if tableau == "departements":
-        body = _table_csv(("Département", "Code département"), context["by_area"], volumes=True)
+        body = _table_csv(("Département", "Code département"), context["by_area"])
         return _csv_response("statistiques-publiques-departements", body)
     if tableau == "synthese":
         return _csv_response("statistiques-publiques-synthese", _summary_csv(context["fig"]))

@@ -167,7 +167,16 @@ def statistics_national():
 
 def _summary(fig, table=True):
     t = fig.totals
-    rows = sorted((r.labels, r.totals.demandes, r.totals.under_7_yes) for r in fig.by_organisation)
+    rows = sorted(
+        (
+            r.labels,
+            r.totals.demandes,
+            r.totals.under_7_yes,
+            sorted(r.totals.first_answer.elements()),
+            sorted(r.totals.resolution.elements()),
+        )
+        for r in fig.by_organisation
+    )
     return (
         t.demandes,
         t.irrelevant,
@@ -184,31 +193,75 @@ def _summary(fig, table=True):
     )
 
 
-async def test_cells_and_facts_agree_for_every_kind_of_selection(world):
+async def test_the_aggregate_and_the_facts_agree_for_every_kind_of_selection(world):
     groups, orgs = world
     await statistics.refresh(full=True)
-    caf75 = groups["CAF de Paris"].id
+    caf75, fs75, fs57 = (groups[n].id for n in ("CAF de Paris", "FS Paris", "FS Metz"))
+    paris_only = frozenset({"75"})
+
+    def within(**kw):
+        return Filters(RANGE.first_month, RANGE.last_month, **kw)
+
+    national = (StatisticsTerm(),)
     selections = [
-        ((StatisticsTerm(),), RANGE),
-        ((StatisticsTerm(areas=frozenset({"75", "57"})),), RANGE),
-        ((StatisticsTerm(organisation="caf"),), RANGE),
-        ((StatisticsTerm(areas=frozenset({"75"}), organisation="cpam"),), RANGE),
-        ((StatisticsTerm(group=caf75),), RANGE),
+        # One dimension value over départements: its cells.
+        (national, RANGE, "cells"),
+        ((StatisticsTerm(areas=frozenset({"75", "57"})),), RANGE, "cells"),
+        ((StatisticsTerm(organisation="caf"),), RANGE, "cells"),
+        ((StatisticsTerm(areas=paris_only, organisation="cpam"),), RANGE, "cells"),
+        ((StatisticsTerm(group=caf75),), RANGE, "cells"),
+        (national, within(network="France Services"), "cells"),
+        (national, within(area="971"), "cells"),
+        # Several organisations, organisation × network: the combinations.
         (
-            (StatisticsTerm(),),
-            Filters(RANGE.first_month, RANGE.last_month, network="France Services"),
+            (
+                StatisticsTerm(areas=paris_only, organisation="caf"),
+                StatisticsTerm(areas=paris_only, organisation="cpam"),
+            ),
+            RANGE,
+            "combos",
         ),
-        ((StatisticsTerm(),), Filters(RANGE.first_month, RANGE.last_month, area="971")),
+        (
+            (StatisticsTerm(organisation="caf"), StatisticsTerm(organisation="cpam")),
+            RANGE,
+            "combos",
+        ),
+        (national, within(organisation="caf", network="France Services"), "combos"),
+        (national, within(organisation="cpam", area="75"), "cells"),
+        # Groups: their facts, minus what the rest of the scope already counts.
+        ((StatisticsTerm(group=fs75), StatisticsTerm(group=fs57)), RANGE, "facts"),
+        # One group narrowed by an organisation or a network: its own combinations.
+        ((StatisticsTerm(group=fs75),), within(organisation="cpam"), "combos"),
+        ((StatisticsTerm(group=caf75),), within(network="France Services"), "combos"),
+        ((StatisticsTerm(group=caf75),), within(area="75", organisation="cpam"), "combos"),
+        (
+            (StatisticsTerm(organisation="cpam"), StatisticsTerm(group=caf75)),
+            RANGE,
+            "combos+facts",
+        ),
+        (
+            (
+                StatisticsTerm(areas=frozenset({"57"}), organisation="caf"),
+                StatisticsTerm(group=fs75),
+            ),
+            RANGE,
+            "combos+facts",
+        ),
     ]
-    for scope, filters in selections:
-        cells = await statistics.figures(scope, filters, group_orgs=orgs, every_area=True)
+    for scope, filters, source in selections:
+        aggregate = await statistics.figures(scope, filters, group_orgs=orgs, every_area=True)
         facts = await statistics.figures(scope, filters, group_orgs=orgs, force_facts=True)
-        assert cells.source == "cells" and facts.source == "facts"
+        assert (aggregate.source, facts.source) == (source, "facts"), (scope, filters)
         # One group or one network: its table is its own line per département.
-        own_table = any(t.group for t in scope) or filters.network
-        assert _summary(cells, not own_table) == _summary(facts, not own_table), (scope, filters)
+        own_table = source == "cells" and (any(t.group for t in scope) or filters.network)
+        assert _summary(aggregate, not own_table) == _summary(facts, not own_table), (
+            scope,
+            filters,
+        )
         if own_table:
-            assert sum(r.totals.demandes for r in cells.by_organisation) == cells.totals.demandes
+            assert sum(r.totals.demandes for r in aggregate.by_organisation) == (
+                aggregate.totals.demandes
+            )
 
 
 async def test_a_demande_in_two_groups_of_a_mixed_scope_counts_once(world):
@@ -220,9 +273,41 @@ async def test_a_demande_in_two_groups_of_a_mixed_scope_counts_once(world):
         StatisticsTerm(areas=frozenset({"75"}), organisation="cpam"),
     )
     fig = await statistics.figures(scope, RANGE, group_orgs=orgs)
-    assert fig.source == "facts"
+    assert fig.source == "combos"
     assert fig.totals.demandes == 4  # D1, D4, D5 (CAF) and D6 (CPAM)
     assert {r.labels for r in fig.by_organisation} == {("caf", "75"), ("cpam", "75")}
+    # So does a CPAM scope with the CAF de Paris group: D1 from the combinations only.
+    mixed = (StatisticsTerm(organisation="cpam"), StatisticsTerm(group=groups["CAF de Paris"].id))
+    fig = await statistics.figures(mixed, RANGE, group_orgs=orgs)
+    assert fig.source == "combos+facts" and fig.totals.demandes == 4
+
+
+async def test_tables_by_organisation_and_by_departement_give_the_delays(world):
+    _, orgs = world
+    await statistics.refresh(full=True)
+    fig = await statistics.figures((StatisticsTerm(),), RANGE, group_orgs=orgs)
+    caf = {r.labels: r.totals for r in fig.by_organisation}[("caf", "*")]
+    # CAF: first answers D1 2.0 (weekend and Armistice), D2 1.0 (Good Friday in Moselle),
+    # D3 1.0 (abolition day in Guadeloupe), D4 3.2 → median 1.0, p75 2.0; resolutions D3 2.0,
+    # D1 3.1, D2 5.0 → median 3.1, p75 5.0.
+    assert (caf.delay("first_answer", 0.5), caf.delay("first_answer", 0.75)) == (1.0, 2.0)
+    assert (caf.delay("resolution", 0.5), caf.delay("resolution", 0.75)) == (3.1, 5.0)
+    statistics.clear_public_cache()
+    _, by_area = await statistics.public_figures(RANGE)
+    delays = {
+        r.labels[0]: tuple(
+            r.totals.delay(which, p)
+            for which in ("first_answer", "resolution")
+            for p in (0.5, 0.75)
+        )
+        for r in by_area
+    }
+    # Paris: first answers 0.2 (D6), 2.0 (D1), 3.2 (D4); one resolution, D1 3.1.
+    assert delays == {
+        "75": (2.0, 3.2, 3.1, 3.1),
+        "57": (1.0, 1.0, 5.0, 5.0),
+        "971": (1.0, 1.0, 2.0, 2.0),
+    }
 
 
 async def test_filters_only_narrow_the_scope(world):
@@ -283,3 +368,26 @@ def test_csv_cells_are_formula_safe():
     body = statistics.to_csv(["a", "b"], [["=HYPERLINK(1)", "+1"], ["-2", 0.5]])
     assert "'=HYPERLINK(1)" in body and "'+1" in body and "'-2" in body
     assert body.startswith("\ufeff") and "0.5" in body
+
+
+async def test_a_demande_late_since_the_last_refresh_is_counted_by_the_next_one(world):
+    groups, orgs = world
+    aidant = await make_user(helper_in=[groups["FS Paris"]])
+    instr = await make_user(instructor_in=[groups["CAF de Paris"]])
+    # Open, both outcomes decided (taken in charge late, not resolved in 7 days), answered
+    # yesterday: its next deadline is 15 business days away and nothing touches it meanwhile.
+    app = await make_application(
+        by=aidant,
+        to=[groups["CAF de Paris"]],
+        from_group=groups["FS Paris"],
+        created_at=clock.now() - timedelta(days=20),
+    )
+    await answer(app, instr, clock.now() - timedelta(days=1))
+    await statistics.refresh(full=True)
+    scope = (StatisticsTerm(group=groups["CAF de Paris"].id),)
+    before = await statistics.figures(scope, RANGE, group_orgs=orgs)
+    clock.travel(timedelta(days=30).total_seconds())
+    report = await statistics.refresh()
+    assert report.demandes == 1
+    after = await statistics.figures(scope, RANGE, group_orgs=orgs)
+    assert after.late_now == before.late_now + 1
