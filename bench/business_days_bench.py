@@ -124,13 +124,24 @@ def old_module(commit: str):
 
 
 def with_impl(old, fn, *args):
-    saved = business_days.business_hours_between, business_days.add_business_days
+    saved = (
+        business_days.business_hours_between,
+        business_days.business_hours_since,
+        business_days.add_business_days,
+    )
     business_days.business_hours_between = old.business_hours_between
+    business_days.business_hours_since = lambda start, ends, area: [
+        None if end is None else old.business_hours_between(start, end, area) for end in ends
+    ]
     business_days.add_business_days = old.add_business_days
     try:
         return fn(*args)
     finally:
-        business_days.business_hours_between, business_days.add_business_days = saved
+        (
+            business_days.business_hours_between,
+            business_days.business_hours_since,
+            business_days.add_business_days,
+        ) = saved
 
 
 def main() -> None:
