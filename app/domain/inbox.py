@@ -21,7 +21,7 @@ from uuid import UUID
 
 from app import clock
 from app.domain import inbox_counts
-from app.domain.applications import REAL_ANSWER_KINDS
+from app.domain.applications import REAL_ANSWER_KINDS, status_label
 from app.domain.inbox_search import (  # noqa: F401 (fold, tsquery: the inbox's search API)
     Filters,
     fold,
@@ -134,6 +134,10 @@ class Row:
     never_opened: bool
     late: bool
     soon_late: bool
+    # Shaped once here, so the row template only reads attributes (bench/RESULTS.md).
+    status_text: str = ""
+    age: str = ""
+    created_iso: str = ""
 
     @property
     def cursor(self) -> Cursor:
@@ -358,6 +362,9 @@ def _row(r: dict, now: datetime, instructor_view: bool) -> Row:
         never_opened=r["last_seen_at"] is None,
         late=late,
         soon_late=soon,
+        status_text=status_label(r["status"], r["is_creator"]),
+        age=age_label(r["created_at"], now),
+        created_iso=r["created_at"].isoformat(),
     )
 
 

@@ -12,7 +12,7 @@ from litestar.response import Stream, Template
 from litestar.utils.scope.state import ScopeState
 
 from app import clock, formatting
-from app.domain import applications, inbox, search_tokens
+from app.domain import inbox, search_tokens
 from app.domain.inbox_export import export_csv
 from app.policies import is_authenticated, policy
 from app.templating import FLASH_COOKIE, redirect, render, wants_fragment
@@ -174,8 +174,6 @@ async def _render_inbox(
         "page": page,
         "links": InboxLinks(page, search_token),
         "search_expired": search_expired,
-        "status_label": applications.status_label,
-        "age_label": inbox.age_label,
         "date_fr": formatting.date_fr,
         "instructor_view": inbox.works_as_instructor(viewer),
     }
