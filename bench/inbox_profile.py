@@ -92,7 +92,8 @@ async def run(dsn: str, path: str, requests: int, top: int = 0) -> None:
         )
         total = total or cum
         per_request = cum / requests * 1000
-        print(f"  {label:48} {per_request:7.2f} ms  {cum / total:6.1%}  ({calls / requests:.1f}/req)")
+        share = f"{cum / total:6.1%}"
+        print(f"  {label:48} {per_request:7.2f} ms  {share}  ({calls / requests:.1f}/req)")
     if top:
         pstats.Stats(profile).sort_stats("tottime").print_stats(top)
 
