@@ -55,11 +55,27 @@ STATEMENTS = [
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION aplus_inbox_participation_new()
     """,
+    # Opening a demande read up to its last activity moves only `last_seen_at`, which the
+    # inbox shows nowhere then (no unread message either way): no bump, so every view of a
+    # demande page does not cost a lock and write of the viewer's row nor empty their cache.
+    """
+    CREATE OR REPLACE FUNCTION aplus_inbox_participation_changed() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM aplus_bump_inbox(ARRAY(
+        SELECT DISTINCT n."user" FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE to_jsonb(n) - 'last_seen_at' IS DISTINCT FROM to_jsonb(o) - 'last_seen_at'
+          OR (n.last_seen_at IS DISTINCT FROM o.last_seen_at
+              AND NOT coalesce(o.last_seen_at >= o.app_updated_at
+                               AND n.last_seen_at >= o.last_seen_at, false))));
+      RETURN NULL;
+    END $$
+    """,
     "DROP TRIGGER IF EXISTS participation_inbox_version_changed ON participation",
     """
     CREATE TRIGGER participation_inbox_version_changed AFTER UPDATE ON participation
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION aplus_inbox_participation_new()
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION aplus_inbox_participation_changed()
     """,
     "DROP TRIGGER IF EXISTS participation_inbox_version_removed ON participation",
     """

@@ -131,3 +131,22 @@ async def test_another_users_change_leaves_my_inbox_version(db, world):
     mine = await version(instructeur)
     await applications.post_answer(app.id, aidant, body="Merci")
     assert await version(instructeur) > mine
+
+
+async def test_opening_a_demande_already_read_leaves_the_version(db, world):
+    caf, cpam, aidant, instructeur = world
+    app = await make_application(by=aidant, to=[caf])
+
+    async def version() -> int:
+        rows = await User.select(User.inbox_version).where(User.id == instructeur.id)
+        return rows[0]["inbox_version"]
+
+    await applications.mark_seen(app.id, instructeur.id)
+    read = await version()
+    await applications.mark_seen(app.id, instructeur.id)
+    assert await version() == read
+    await applications.post_answer(app.id, aidant, body="Nouveau message")
+    unread = await version()
+    assert unread > read
+    await applications.mark_seen(app.id, instructeur.id)
+    assert await version() > unread
