@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -249,6 +250,8 @@ def main() -> None:
         help="measure only scenarios containing one of these (comma-separated)",
     )
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
 
     env = production_env(args.database_url)
     # The search tokens are sealed with the server's key.
