@@ -55,6 +55,7 @@ def status_of(url: str, cookie: str) -> int:
     request = urllib.request.Request(url, headers={"Cookie": cookie})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
@@ -105,6 +106,33 @@ def rss_mb(pid: int) -> dict[int, float]:
             if line.startswith("VmRSS:"):
                 out[p] = round(int(line.split()[1]) / 1024, 1)
     return out
+
+
+def cold_latency(url: str, cookie: str, dsn: str, user_id, n: int = 30) -> dict:
+    """One connection, each request after a change of the viewer's inbox version (what any
+    change to their demandes does): the counts are computed, not read from the cache."""
+
+    async def measure() -> list[float]:
+        conn = await asyncpg.connect(dsn)
+        times = []
+        try:
+            for _ in range(n):
+                await conn.execute(
+                    "UPDATE app_user SET inbox_version = inbox_version + 1 WHERE id = $1", user_id
+                )
+                started = time.perf_counter()
+                status_of(url, cookie)
+                times.append((time.perf_counter() - started) * 1000)
+        finally:
+            await conn.close()
+        return sorted(times)
+
+    times = asyncio.run(measure())
+    return {
+        "requests": n,
+        "p50_ms": round(times[n // 2], 2),
+        "p95_ms": round(times[min(n - 1, int(n * 0.95))], 2),
+    }
 
 
 def etag_of(url: str, cookie: str) -> str:
@@ -177,6 +205,7 @@ async def prepare(dsn: str) -> dict:
         # A CSRF cookie, as a browser has after its first page: the token in the page's forms
         # is then the same on every request, as for a real user.
         "cookie": f"aplus_session={raw}; aplus_csrf={csrf_cookie()}",
+        "user_id": user["id"],
         "scope": scope,
         "total": total,
         "answers": answers,
@@ -367,6 +396,9 @@ def main() -> None:
                 (cpu_seconds(app_pid) - cpu_before) * 1000 / max(loaded["requests"], 1), 3
             )
             ratio = loaded["rps"] / floor["rps"]
+            cold = None
+            if "inbox first page" in name and not headers or "search" in name:
+                cold = cold_latency(base + path, info["cookie"], args.database_url, info["user_id"])
             results["scenarios"].append(
                 {
                     "name": name,
@@ -376,9 +408,12 @@ def main() -> None:
                     "single": single,
                     "loaded": loaded,
                     "floor_ratio": ratio,
+                    "cold_counts": cold,
                 }
             )
             line(name, single, loaded, ratio)
+            if cold:
+                print(f"{'  (counts not cached)':42} {cold['p50_ms']:8.2f} {cold['p95_ms']:8.2f}")
         results["rss_mb"] = rss_mb(app_pid)
         print("resident memory (MB) of the app's processes:", results["rss_mb"])
     finally:
