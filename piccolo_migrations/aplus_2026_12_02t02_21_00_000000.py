@@ -1,15 +1,17 @@
 """The inbox version of each user: a number that moves whenever anything their inbox shows
 changes (docs/decisions/2026-12-02-inbox-version.md).
 
-`app_user.inbox_version` (added by the previous migration) is bumped in the same transaction as the change, by triggers, so no
-code path can forget it: a participation added, changed (status, lateness, last activity,
-read mark, rights: all copied there by the existing triggers) or removed; a demande's subject,
-usager name or erasure; an answer added, changed or removed (message and unread counts); a
-group renamed (the group filter shows names). The inbox serves its counts from a per-viewer
+`app_user.inbox_version` (added by the previous migration) is bumped in the same
+transaction as the change, by triggers, so no code path can forget it: a participation
+added, changed (status, lateness, last activity, read mark, rights: all copied there by the
+existing triggers) or removed; a demande's subject, usager name or erasure; an answer
+added, changed or removed (message and unread counts); a group renamed (the group filter
+shows names). The inbox serves its counts from a per-viewer
 cache keyed by this version and derives its ETag from it.
 
-Rows are locked in id order before the update, so two transactions bumping overlapping users
-wait for each other instead of deadlocking.
+The triggers only collect the users (a transaction-local setting); a deferred constraint
+trigger bumps them at commit, rows locked in id order, once every other lock of the
+transaction is held: two committing transactions wait for each other instead of deadlocking.
 """
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
@@ -20,16 +22,51 @@ VERSION = "1.38.0"
 DESCRIPTION = "inbox version: the triggers that bump it"
 
 STATEMENTS = [
+    # Collects the users whose inbox changed in a transaction-local setting (no lock); the
+    # first collection of a transaction queues the flush through a marker row.
+    """
+    CREATE UNLOGGED TABLE IF NOT EXISTS inbox_bump_pending (txid bigint PRIMARY KEY)
+    """,
     """
     CREATE OR REPLACE FUNCTION aplus_bump_inbox(users uuid[]) RETURNS void
     LANGUAGE plpgsql AS $$
+    DECLARE
+      pending text := coalesce(current_setting('aplus.inbox_bump', true), '');
     BEGIN
       IF users IS NULL OR cardinality(users) = 0 THEN
         RETURN;
       END IF;
+      PERFORM set_config('aplus.inbox_bump', pending || ' ' || array_to_string(users, ' '), true);
+      IF pending = '' THEN
+        INSERT INTO inbox_bump_pending VALUES (txid_current()) ON CONFLICT DO NOTHING;
+      END IF;
+    END $$
+    """,
+    # Runs at commit (deferred), once the transaction holds every other lock it will take:
+    # the collected users' rows are locked in id order and bumped. Bumping at once, inside
+    # each statement, deadlocked: a read mark (participation row, then the user's row)
+    # against a new answer on the same demande (the users' rows, then the participations).
+    """
+    CREATE OR REPLACE FUNCTION aplus_inbox_flush() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+      pending text := coalesce(current_setting('aplus.inbox_bump', true), '');
+      users uuid[];
+    BEGIN
+      PERFORM set_config('aplus.inbox_bump', '', true);
+      DELETE FROM inbox_bump_pending WHERE txid = NEW.txid;
+      users := ARRAY(SELECT DISTINCT u::uuid FROM unnest(string_to_array(trim(pending), ' ')) u
+                     ORDER BY 1);
       PERFORM 1 FROM app_user WHERE id = ANY(users) ORDER BY id FOR NO KEY UPDATE;
       UPDATE app_user SET inbox_version = inbox_version + 1 WHERE id = ANY(users);
+      RETURN NULL;
     END $$
+    """,
+    "DROP TRIGGER IF EXISTS inbox_bump_flush ON inbox_bump_pending",
+    """
+    CREATE CONSTRAINT TRIGGER inbox_bump_flush AFTER INSERT ON inbox_bump_pending
+    DEFERRABLE INITIALLY DEFERRED
+    FOR EACH ROW EXECUTE FUNCTION aplus_inbox_flush()
     """,
     # participation: statement-level, one bump per user however many rows a statement touches
     # (a demande's status copied to its thirty participants, a bulk load).

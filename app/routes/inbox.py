@@ -60,6 +60,10 @@ class InboxLinks:
         return self.url(before=self.page.previous_cursor.encode())
 
 
+def _minute() -> str:
+    return clock.now().strftime("%Y%m%d%H%M")
+
+
 def _etag(request: Request) -> str:
     """What the page is made of, before reading it: the viewer's inbox version (moved by any
     change to what the inbox shows, app/domain/inbox_counts.py), the user and their facts
@@ -76,7 +80,7 @@ def _etag(request: Request) -> str:
         request.headers.get("hx-history-restore-request", ""),
         request.cookies.get(FLASH_COOKIE, ""),
         ScopeState.from_scope(request.scope).csrf_token or "",
-        clock.now().strftime("%Y%m%d%H%M"),
+        _minute(),
     )
     return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
 

@@ -9,7 +9,14 @@ from factories import make_application, make_group, make_user
 from support.queries import QueryCounter
 
 from app.domain import applications
+from app.routes import inbox as inbox_routes
 from app.tables import Application, Group, User
+
+
+@pytest.fixture(autouse=True)
+def same_minute(monkeypatch):
+    """The ETag holds the current minute (ages, lateness): one minute for the whole test."""
+    monkeypatch.setattr(inbox_routes, "_minute", lambda: "202612020300")
 
 
 @pytest.fixture
