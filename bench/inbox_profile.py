@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT))
 # (label, file suffix, function name): cumulative time of the outermost call of each.
 STAGES = [
     ("whole request (ASGI app)", "litestar/app.py", "__call__"),
-    ("check_input middleware (own part)", "app/requests.py", "middleware"),
+    ("check_input middleware (with all below it)", "app/requests.py", "middleware"),
     ("session middleware: load_session", "app/domain/sessions.py", "load_session"),
-    ("CSRF middleware", "litestar/middleware/csrf.py", "__call__"),
+    ("CSRF middleware (with the handler and response)", "litestar/middleware/csrf.py", "__call__"),
     ("route guard enforce_route_policy", "app/auth.py", "enforce_route_policy"),
     ("security_headers (before_send)", "app/security.py", "security_headers"),
     ("handler inbox_page", "app/routes/inbox.py", "inbox_page"),
