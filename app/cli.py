@@ -1,64 +1,23 @@
-"""The `aplus` command: run everything, or each production piece separately."""
+"""The `aplus` command: run everything, or each production piece separately.
+
+The commands live in `app/commands/` (jobs, users, run); this module assembles them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
 
 import click
 
-from app.settings import SettingsError, child_process_environment
-
-
-class CliError(click.ClickException):
-    """A French message on stderr and exit code 1, never a traceback."""
-
-    def show(self, file=None) -> None:
-        click.echo(f"Erreur : {self.format_message()}", err=True)
-
-
-def _fail(message: str) -> None:
-    raise CliError(message)
-
-
-def _database() -> str:
-    from app.embedded_db import ensure_database_url
-
-    try:
-        return ensure_database_url()
-    except SettingsError as exc:
-        _fail(str(exc))
-    except ImportError:
-        _fail(
-            "PostgreSQL embarqué indisponible : définissez DATABASE_URL, ou installez les outils"
-            " de développement (scripts/setup-venv, ou pip install '.[dev]')."
-        )
-    except Exception as exc:  # the embedded server could not start
-        _fail(f"Impossible de démarrer PostgreSQL embarqué : {exc}")
-    raise AssertionError
-
-
-def _run_db(coro_factory):
-    """Run an async function with the engine pointed at the right database."""
-    url = _database()
-
-    async def main():
-        from app.piccolo_conf import DB
-
-        DB.config["dsn"] = url
-        await DB.start_connection_pool(min_size=1, max_size=2)
-        try:
-            return await coro_factory()
-        finally:
-            await DB.close_connection_pool()
-
-    return asyncio.run(main())
+from app.commands.jobs import jobs, retention
+from app.commands.run import run
+from app.commands.support import database as _database
+from app.commands.support import fail as _fail
+from app.commands.support import run_db as _run_db
+from app.commands.users import user
+from app.settings import SettingsError
 
 
 @click.group(help="Administration+ : messagerie sécurisée aidants ↔ organismes publics.")
@@ -132,80 +91,6 @@ def worker() -> None:
     asyncio.run(go())
 
 
-@main.group(help="Tâches planifiées (heure de Paris) : liste, exécution immédiate.")
-def jobs() -> None:
-    pass
-
-
-def _fmt_time(moment) -> str:
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo("Europe/Paris")).strftime("%d/%m/%Y %H:%M:%S")
-
-
-@jobs.command("list", help="Chaque tâche planifiée, son horaire et sa dernière exécution.")
-def jobs_list() -> None:
-    from app.jobs import registry
-    from app.jobs.worker import CRON_JOBS
-
-    names = [registry.job_name(j) for j in CRON_JOBS]
-    last = _run_db(lambda: registry.last_runs(names))
-    click.echo(f"{'tâche':22} {'horaire':14} dernière exécution")
-    for job in CRON_JOBS:
-        name = registry.job_name(job)
-        run = last.get(name)
-        if run is None:
-            seen = "jamais"
-        else:
-            seen = f"{_fmt_time(run.started_at)} : {run.outcome}"
-            if run.finished_at is not None:
-                elapsed = (run.finished_at - run.started_at).total_seconds()
-                seen += f" en {elapsed:.1f} s"
-            if run.counts:
-                seen += " " + json.dumps(run.counts, ensure_ascii=False)
-        click.echo(f"{name:22} {job.cron:14} {seen}")
-
-
-@jobs.command("run", help="Exécute une tâche planifiée maintenant, au premier plan.")
-@click.argument("name")
-def jobs_run(name: str) -> None:
-    from app.jobs import registry
-    from app.jobs.worker import CRON_JOBS
-
-    job = registry.find(CRON_JOBS, name)
-    if job is None:
-        known = ", ".join(registry.job_name(j) for j in CRON_JOBS)
-        _fail(f"Tâche inconnue : {name!r} (tâches : {known})")
-
-    async def go():
-        from app.jobs import queue
-
-        try:
-            return await job.function({})
-        finally:
-            # Jobs that send mail opened the queue's pool: close it before the loop ends.
-            await (await queue.get_queue()).disconnect()
-            queue.set_queue(None)
-
-    counts = _run_db(go)
-    click.echo(f"{name} : {json.dumps(counts, ensure_ascii=False)}")
-
-
-@main.command(help="Conservation des données : ce que les règles effaceraient aujourd'hui.")
-@click.option("--dry-run", is_flag=True, help="N'efface rien : affiche les nombres.")
-def retention(dry_run: bool) -> None:
-    from app.jobs import retention as rules
-
-    if not dry_run:
-        _fail("ajoutez --dry-run. L'effacement, c'est `aplus jobs run NOM` ou le worker.")
-
-    counts = _run_db(rules.dry_run)
-    click.echo("Effacerait aujourd'hui (rien n'est effacé) :")
-    for label, count in counts:
-        click.echo(f"  {count:>9}  {label}")
-    click.echo("Pour effacer : aplus jobs run NOM (voir aplus jobs list).")
-
-
 @main.group(help="Données de démonstration.")
 def seed() -> None:
     pass
@@ -262,143 +147,6 @@ def seed_volume(count: int, random_seed: int) -> None:
     click.echo(f"Compte du benchmark : {volume.BENCH_EMAIL} (groupe {volume.BENCH_GROUP!r}).")
 
 
-@main.group(help="Gestion des comptes.")
-def user() -> None:
-    pass
-
-
-ROLES = ("aidant", "instructeur", "expert", "admin")
-
-
-@user.command("create", help="Crée un compte (par exemple le premier administrateur).")
-@click.option("--email", required=True)
-@click.option("--first-name", default="")
-@click.option("--last-name", default="")
-@click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    type=click.Choice(ROLES),
-    help="Répétable : --role aidant --role instructeur",
-)
-@click.option("--group", "groups", multiple=True, help="Nom exact d'un groupe (répétable).")
-@click.option("--manager", is_flag=True, help="Responsable des groupes donnés.")
-@click.option("--admin-area", "admin_areas", multiple=True, help="Département administré.")
-def user_create(email, first_name, last_name, roles, groups, manager, admin_areas) -> None:
-    from app.domain import users
-    from app.domain.validators import ValidationError
-    from app.tables import Area, Group
-
-    async def go():
-        group_ids = []
-        for name in groups:
-            group = await Group.objects().where(Group.name == name).first()
-            if group is None:
-                _fail(f"Groupe inconnu : {name!r}")
-            group_ids.append(group.id)
-        for code in admin_areas:
-            if not await Area.exists().where(Area.code == code):
-                _fail(f"Département inconnu : {code!r}")
-        try:
-            created = await users.create_user(
-                email,
-                first_name=first_name,
-                last_name=last_name,
-                helper="aidant" in roles,
-                instructor="instructeur" in roles,
-                expert="expert" in roles,
-                admin="admin" in roles,
-                admin_areas=admin_areas,
-                groups=group_ids,
-                managed_groups=group_ids if manager else [],
-            )
-        except (users.DomainError, ValidationError) as exc:
-            _fail(str(exc))
-        return created
-
-    created = _run_db(go)
-    click.echo(f"Compte créé : {created.email}")
-
-
-@user.command(
-    "update",
-    help="Change l'adresse e-mail ou l'activation d'un compte. Seule voie pour les comptes "
-    "administrateurs et experts, et pour ceux sans groupe ni périmètre (jamais l'interface).",
-)
-@click.option("--email", required=True, help="Adresse actuelle du compte.")
-@click.option("--new-email", default=None, help="Nouvelle adresse (ferme ses sessions).")
-@click.option("--disable/--enable", "disable", default=None, help="Désactive ou réactive.")
-def user_update(email, new_email, disable) -> None:
-    from types import SimpleNamespace
-
-    from app.domain import admin
-    from app.domain.validators import ValidationError, normalize_email
-    from app.tables import User
-
-    async def go():
-        found = await User.objects().where(User.email == email.strip().lower()).first()
-        if found is None:
-            _fail(f"Aucun compte avec l'adresse {email!r}")
-        values = {name: getattr(found, name) for name in admin.USER_FIELDS}
-        try:
-            values["email"] = normalize_email(new_email) if new_email else found.email
-        except ValidationError as exc:
-            _fail(str(exc))
-        values["disabled"] = (found.disabled_at is not None) if disable is None else disable
-        # No viewer: the audit events carry no actor, as for `aplus user scope`.
-        errors = await admin.save_user(SimpleNamespace(id=None), found, values)
-        if errors:
-            _fail(" ".join(errors.values()))
-        return values
-
-    values = _run_db(go)
-    state = "désactivé" if values["disabled"] else "actif"
-    click.echo(f"Compte {values['email']} enregistré ({state}).")
-
-
-SCOPE_ROLES = {"territoire": "area_manager", "observateur": "observer"}
-
-
-@user.command(
-    "scope",
-    help="Donne un périmètre de responsable de territoire ou d'observateur. Sans --area : "
-    "tous les départements (seulement ici, jamais depuis l'interface) ; sans --organisation : "
-    "tous les organismes.",
-)
-@click.option("--email", required=True)
-@click.option("--role", required=True, type=click.Choice(tuple(SCOPE_ROLES)))
-@click.option("--organisation", default=None, help="Code d'organisme, par exemple caf.")
-@click.option("--area", default=None, help="Code de département, par exemple 75.")
-def user_scope(email, role, organisation, area) -> None:
-    from app.domain import admin, audit, reference
-    from app.tables import User
-
-    async def go():
-        found = await User.objects().where(User.email == email.strip().lower()).first()
-        if found is None:
-            _fail(f"Aucun compte avec l'adresse {email!r}")
-        if organisation is not None:
-            try:
-                reference.organisation(organisation)
-            except KeyError:
-                _fail(f"Organisme inconnu : {organisation!r}")
-        code = area
-        if area is not None:
-            try:
-                code = reference.departement(area).code
-            except KeyError:
-                _fail(f"Département inconnu : {area!r}")
-        granted = await admin.grant_scope(found.id, SCOPE_ROLES[role], organisation, code)
-        if granted:
-            await audit.record(
-                audit.Event.SCOPE_GRANTED, user_id=found.id, changed_fields=["scopes"]
-            )
-        return granted
-
-    granted = _run_db(go)
-    click.echo("Périmètre ajouté." if granted else "Ce compte a déjà ce périmètre.")
-
-
 @main.group(help="Statistiques.")
 def statistics() -> None:
     pass
@@ -415,90 +163,8 @@ def statistics_refresh(full: bool) -> None:
     )
 
 
-@main.command(help="Lance tout le produit en local : base, migrations, démo, web, worker, e-mails.")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--no-demo", is_flag=True, help="Ne pas créer les données de démonstration.")
-def run(host: str, port: int, no_demo: bool) -> None:
-    from app.settings import get_settings
-
-    # SIGTERM (systemd, docker stop, kill) must stop everything as Ctrl-C does: by default it
-    # ends this process at once, skipping the cleanup below and the embedded PostgreSQL's
-    # exit hook, which left the server running for the next start to silently reuse.
-    signal.signal(signal.SIGTERM, _interrupt)
-    settings = get_settings()
-    env = child_process_environment()
-    env["DATABASE_URL"] = _database()
-    catcher = None
-    if not settings.smtp_url:
-        try:
-            from app.devmail import start_catcher
-        except ImportError:
-            _fail(
-                "Récepteur d'e-mails de développement indisponible : définissez SMTP_URL, ou"
-                " installez les outils de développement (pip install '.[dev]')."
-            )
-        catcher = start_catcher(settings.dev_mail_dir)
-        # SMTP_URL stays unset: that is how the children know the catcher is the transport.
-        env["DEV_MAIL_PORT"] = str(catcher.port)
-    base_url = env.setdefault(
-        "BASE_URL", f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
-    )
-    me = [sys.executable, "-m", "app.cli"]
-
-    def step(*args: str) -> None:
-        if subprocess.run([*me, *args], env=env).returncode != 0:
-            _fail(f"`aplus {' '.join(args)}` a échoué")
-
-    step("migrate")
-    if not no_demo:
-        step("seed", "demo")
-    children: list[subprocess.Popen] = []
-    try:
-        web = [*me, "web", "--host", host, "--port", str(port)]
-        children.append(subprocess.Popen(web, env=env))
-        children.append(subprocess.Popen([*me, "worker"], env=env))
-        _wait_until_up(f"http://127.0.0.1:{port}/sante")
-        click.echo("")
-        click.echo(f"Administration+ tourne sur {base_url}")
-        click.echo(
-            f"Connexion : saisissez une adresse de démo sur {base_url}/connexion "
-            f"(par ex. aidant@demo.aplus.localhost),"
-        )
-        if catcher:
-            click.echo(f"puis ouvrez le lien reçu dans {base_url}/dev/mails")
-        click.echo("Ctrl-C (ou SIGTERM) pour tout arrêter.")
-        while all(c.poll() is None for c in children):
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if catcher:
-            catcher.stop()
-        click.echo("Arrêté.")
-
-
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def _wait_until_up(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:  # noqa: S310 (local)
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
+for command in (jobs, retention, user, run):
+    main.add_command(command)
 
 
 if __name__ == "__main__":

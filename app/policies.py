@@ -5,6 +5,11 @@ synchronous predicates over those facts (and the rows they concern). Routes decl
 they enforce with `policy(rule)` or sit in the public list with `public()`; a test walks the
 app and fails on any route that does neither, and another fails when a rule here is missing
 from `docs/authorization.md`.
+
+Long on purpose: every rule, its facts and the query scopes that mirror it in SQL stay in
+this one module, so that a reader checks who may do what in one place (the issue that split
+the other modules by resource kept this one whole). The SQL mirrors are hand-written where a
+Piccolo query would lose the measured plan (docs/database.md).
 """
 
 from __future__ import annotations
@@ -530,7 +535,9 @@ _PEOPLE_OF_AREAS_SQL = """"app_user"."id" IN (
   WHERE m."group" = ANY(ARRAY(SELECT g.id FROM app_group g WHERE g.areas && {}::varchar[]))
   UNION SELECT s."user" FROM manager_scope s WHERE s.area = ANY({}::varchar[]))"""
 
-# `administers_account` as SQL on "app_user", for lists; a test checks both agree.
+# `administers_account` as SQL on "app_user", for lists; a test checks both agree. Static
+# text with parameters only: Piccolo has no UNION inside IN, and the plan from the candidates
+# is what keeps the admin list at 197 ms instead of 785 ms (bench/RESULTS-accounts.md).
 _ADMINISTERED_USERS_SQL = (
     _PEOPLE_OF_AREAS_SQL
     + """

@@ -96,12 +96,15 @@ async def check_link(raw: str) -> LinkCheck:
 
 async def consume_link(raw: str) -> LinkCheck:
     """Use the link once: the single UPDATE makes two concurrent confirmations log in once."""
-    rows = await LoginToken.raw(
-        "UPDATE login_token SET used_at = {} WHERE token_hash = {} AND used_at IS NULL"
-        ' AND expires_at > {} RETURNING "user", next_path',
-        clock.now(),
-        _hash(raw),
-        clock.now(),
+    now = clock.now()
+    rows = (
+        await LoginToken.update({LoginToken.used_at: now})
+        .where(
+            (LoginToken.token_hash == _hash(raw))
+            & LoginToken.used_at.is_null()
+            & (LoginToken.expires_at > now)
+        )
+        .returning(LoginToken.user, LoginToken.next_path)
     )
     if not rows:
         return await check_link(raw)

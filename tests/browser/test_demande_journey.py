@@ -210,7 +210,8 @@ async def run_journey(open_page, live_server: LiveServer, *, javascript: bool) -
     ]
     # Two public answers for the aidant ("Je m'en occupe", then "traitée"); not the invitation.
     link, to_aidant = await wait_for_link(live_server, AIDANT, demande_id, count=2)
-    await asyncio.sleep(1)  # a third mail (wrongly sent for the private invitation) would be late
+    # A third mail (wrongly sent for the private invitation) would be in the outbox by now.
+    await live_server.wait_for_outbox_sent()
     to_aidant = [m for m in live_server.mails() if AIDANT in m["to"] and demande_id in str(m)]
     assert [m["subject"] for m in to_aidant] == ["[A+] Nouveau message sur une demande"] * 2
     about = [m for m in live_server.mails() if demande_id in str(m["links"])]

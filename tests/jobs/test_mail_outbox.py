@@ -108,10 +108,24 @@ async def test_a_failing_job_under_the_worker_keeps_the_mail(db, mailbox, smtp_d
     assert row.last_error == "SMTPConnectError"
 
 
+async def _until_a_lock_is_awaited(job: asyncio.Task, within: float = 10) -> None:
+    """Until a session of this database waits for an advisory lock (or the job ended)."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not job.done():
+        rows = await OutboxEmail.raw(
+            "SELECT count(*) AS n FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            " WHERE d.datname = current_database() AND l.locktype = 'advisory' AND NOT l.granted"
+        )
+        if rows[0]["n"]:
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the job never waited for the lock"
+        await asyncio.sleep(0.05)
+
+
 async def _job_racing_a_transaction(outcome: str) -> str:
     """Queue a mail in a transaction on one connection, start its job on another before the
     transaction ends, then end it with `outcome`; what the job answered."""
-    queued = asyncio.Event()
+    queued, release = asyncio.Event(), asyncio.Event()
     ids = []
 
     async def writer() -> None:
@@ -119,15 +133,17 @@ async def _job_racing_a_transaction(outcome: str) -> str:
             row = await emails.queue_email("welcome", [ADDRESS], {"login_url": "http://x/"})
             ids.append(row.id)
             queued.set()
-            await asyncio.sleep(0.5)
+            await release.wait()
             if outcome == "rollback":
                 await transaction.rollback()
 
     writing = asyncio.create_task(writer())
     await queued.wait()
     job = asyncio.create_task(mail.send_email({}, outbox_id=str(ids[0])))
-    await asyncio.sleep(0.2)
+    # The job reached the outbox lock and PostgreSQL made it wait for the transaction.
+    await _until_a_lock_is_awaited(job)
     assert not job.done()  # the job waits for the transaction instead of finding no row
+    release.set()
     await writing
     try:
         return await asyncio.wait_for(job, 5)

@@ -8,7 +8,7 @@ from factories import make_application, make_user
 from support.jobs import paris, set_clock
 
 from app.domain import applications, business_days
-from app.tables import Answer, Participation, ReminderMark
+from app.tables import Answer, Application, Participation, ReminderMark
 
 pytest_plugins = ["support.demandes", "support.jobs"]
 
@@ -124,7 +124,7 @@ async def test_experts_are_added_after_five_business_days_without_an_answer(
     response = await client.get(f"/demandes/{application.id}")
     thread = BeautifulSoup(response.text, "html.parser").select_one("#fil").get_text(" ")
     assert "L'équipe Administration+ a été ajoutée automatiquement" in thread
-    assert (await applications.Application.objects().first()).status == "new"
+    assert (await Application.objects().first()).status == "new"
 
     # Once per demande and cause.
     mailbox.messages.clear()

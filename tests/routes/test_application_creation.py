@@ -53,6 +53,12 @@ async def test_form_shows_every_field_in_order(client, login, world):
 async def test_only_aidants_create(client, login, world):
     await login(world.caf_agent)
     assert (await client.get("/demandes/nouvelle")).status_code == 403
+    response = await client.post_form("/demandes/nouvelle", creation_form(world))
+    assert response.status_code == 403
+    # Nothing changed: no demande, participation or mandat was written for this person.
+    assert not await Application.exists().where(Application.creator == world.caf_agent.id)
+    assert not await Participation.exists().where(Participation.user == world.caf_agent.id)
+    assert not await Mandat.exists().where(Mandat.application.creator == world.caf_agent.id)
 
 
 async def test_creation_invites_groups_and_colleagues_and_records_everything(client, login, world):

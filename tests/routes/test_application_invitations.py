@@ -103,10 +103,17 @@ async def test_invitation_needs_someone_and_only_colleagues_may_be_picked(client
 async def test_outsiders_cannot_invite(client, login, world):
     application = await demande(world)
     await login(world.cpam_agent)
+    before = await participants(application)
     response = await client.post_form(
         f"/demandes/{application.id}/invitations", {"groups": [str(world.cpam.id)]}
     )
     assert response.status_code == 404
+    # Nothing changed: nobody joined, the thread has no invitation.
+    assert await participants(application) == before
+    assert world.cpam_agent.id not in before
+    assert not await Answer.exists().where(
+        (Answer.application == application.id) & (Answer.kind == "invitation")
+    )
     response = await client.get(f"/demandes/{application.id}/invitations/groupes")
     assert response.status_code == 404
 

@@ -5,7 +5,7 @@ import re
 from factories import make_group, make_user
 from support.queries import QueryCounter
 
-from app.domain import groups
+from app.domain.groups import lists as groups
 
 HX = {"HX-Request": "true", "HX-Current-URL": "http://testserver/groupes"}
 

@@ -214,6 +214,15 @@ async def test_member_of_another_group_cannot_deactivate(client, login):
     await login(me)
     response = await client.post_form(f"/groupes/{caf.id}/membres/{colleague.id}/desactivation")
     assert response.status_code == 404
+    # Nothing changed: the colleague is still an active member of their group.
+    assert (await User.objects().get(User.id == colleague.id)).disabled_at is None
+    assert await Membership.exists().where(
+        (Membership.group == caf.id) & (Membership.user == colleague.id)
+    )
+    assert not await AuditEvent.exists().where(
+        (AuditEvent.target_user_id == colleague.id)
+        & AuditEvent.code.is_in(["member_removed", "user_disabled"])
+    )
 
 
 # --- inline editing ------------------------------------------------------------------------
@@ -309,8 +318,15 @@ async def test_plain_member_cannot_edit_rows(client, login):
     other = await make_user(helper_in=[caf])
     await login(me)
     assert (await client.get(f"/groupes/{caf.id}/membres/{other.id}/edition")).status_code == 403
+    before = await User.objects().get(User.id == other.id)
     response = await client.post_form(f"/groupes/{caf.id}/membres/{other.id}", {"qualite": "x"})
     assert response.status_code == 403
+    # Nothing changed: the row keeps its values and no edit was logged.
+    after = await User.objects().get(User.id == other.id)
+    assert after.qualite == before.qualite != "x"
+    assert not await AuditEvent.exists().where(
+        (AuditEvent.target_user_id == other.id) & (AuditEvent.code == "member_updated")
+    )
 
 
 # --- creating accounts ---------------------------------------------------------------------
@@ -411,6 +427,12 @@ async def test_only_responsables_create_accounts(client, login):
     assert (await client.get(f"/groupes/{caf.id}/comptes/nouveaux")).status_code == 403
     response = await client.post_form(f"/groupes/{caf.id}/comptes", _rows({"email": "x@y.fr"}))
     assert response.status_code == 403
+    # Nothing changed: no account was created, the group keeps its one member.
+    assert not await User.exists().where(User.email == "x@y.fr")
+    assert await Membership.count().where(Membership.group == caf.id) == 1
+    assert not await AuditEvent.exists().where(
+        (AuditEvent.target_group_id == caf.id) & (AuditEvent.code == "user_created")
+    )
 
 
 # --- the group's texts ---------------------------------------------------------------------

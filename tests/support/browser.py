@@ -63,6 +63,25 @@ class LiveServer:
                 raise AssertionError(f"no mail to {to} after {within}s; {self.tail_logs()}")
             await asyncio.sleep(0.2)
 
+    async def wait_for_outbox_sent(self, *, within: float = 15) -> None:
+        """Until the worker has sent every mail queued so far: `mails()` then shows them all.
+
+        Requests write their mails to `outbox_email` before answering, so a mail that should
+        not exist would be a row here, and sent like the others."""
+        import asyncpg
+
+        connection = await asyncpg.connect(self.env["DATABASE_URL"])
+        try:
+            deadline = time.monotonic() + within
+            while await connection.fetchval(
+                "SELECT count(*) FROM outbox_email WHERE sent_at IS NULL"
+            ):
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"mails still unsent after {within}s; {self.tail_logs()}")
+                await asyncio.sleep(0.2)
+        finally:
+            await connection.close()
+
     def tail_logs(self) -> str:
         parts = []
         for log in sorted(self.logs.glob("*.log")):

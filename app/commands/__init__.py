@@ -1,0 +1,1 @@
+"""The `aplus` subcommands, one module per family; `app/cli.py` assembles them."""
