@@ -5,8 +5,8 @@
 No database: rows shaped like the export query's and the statistics source query's are drawn
 with a fixed seed (creation over the last three years, first answers within weeks,
 resolutions within months, départements weighted like the volume loader's mix incl.
-Alsace-Moselle and overseas). Each pass runs the app's own code (`inbox.export_row` and the
-CSV writer by slices of `inbox._EXPORT_SLICE` rows, the unit between two event-loop turns;
+Alsace-Moselle and overseas). Each pass runs the app's own code (`inbox_export.export_row` and the
+CSV writer by slices of `inbox_export._EXPORT_SLICE` rows, the unit between two event-loop turns;
 `statistics.fact_of`) once with the
 business-day module as it was before the cumulative calendar (read from git at `--before`,
 default 972cdf0: day-walking `business_hours_between` and `add_business_days`) and once with
@@ -33,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app import exports  # noqa: E402
-from app.domain import business_days, inbox, statistics  # noqa: E402
+from app.domain import business_days, inbox_export, statistics  # noqa: E402
 
 AREAS = ["75"] * 30 + ["93"] * 15 + ["13"] * 10 + ["69"] * 10 + ["57", "67", "68"] * 3
 AREAS += ["971", "972", "974", "976", "2A"] * 2
@@ -87,7 +87,7 @@ def export_pass(rows: list[dict], batch: int) -> dict:
         buffer.seek(0)
         buffer.truncate()
         for r in rows[at : at + batch]:
-            writer.writerow(inbox.export_row(r))
+            writer.writerow(inbox_export.export_row(r))
         buffer.getvalue()
         longest = max(longest, time.perf_counter() - t0)
         longest_cpu = max(longest_cpu, time.thread_time() - c0)
@@ -124,13 +124,24 @@ def old_module(commit: str):
 
 
 def with_impl(old, fn, *args):
-    saved = business_days.business_hours_between, business_days.add_business_days
+    saved = (
+        business_days.business_hours_between,
+        business_days.business_hours_since,
+        business_days.add_business_days,
+    )
     business_days.business_hours_between = old.business_hours_between
+    business_days.business_hours_since = lambda start, ends, area: [
+        None if end is None else old.business_hours_between(start, end, area) for end in ends
+    ]
     business_days.add_business_days = old.add_business_days
     try:
         return fn(*args)
     finally:
-        business_days.business_hours_between, business_days.add_business_days = saved
+        (
+            business_days.business_hours_between,
+            business_days.business_hours_since,
+            business_days.add_business_days,
+        ) = saved
 
 
 def main() -> None:
@@ -150,7 +161,7 @@ def main() -> None:
         "export_rows": args.rows,
         "export_before": with_impl(walked, export_pass, export_rows, 2000),
         "export_after_2000": export_pass(export_rows, 2000),
-        "export_after": export_pass(export_rows, inbox._EXPORT_SLICE),
+        "export_after": export_pass(export_rows, inbox_export._EXPORT_SLICE),
         "fact_rows": args.facts,
         "facts_before": with_impl(walked, facts_pass, fact_rows),
         "facts_after": facts_pass(fact_rows),

@@ -8,6 +8,10 @@ Expects a database loaded by `aplus seed volume --demandes N`. Starts the real a
 with the same uvicorn options, logs the bench instructeur in through a real server-side
 session, then runs `wrk` (apt-get install -y wrk) on each scenario and prints/saves p50/p95
 latency and requests/s. The demande page is measured only if the route exists (404: skipped).
+
+Besides wrk's figures, each scenario reports the app's own CPU per request (user + system time
+of the uvicorn processes over the 8-connection run, divided by its requests: no client, no
+PostgreSQL) and, at the end, the resident memory of each worker.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import platform
 import secrets
+import shutil
 import subprocess
 import sys
 import time
@@ -50,9 +55,90 @@ def status_of(url: str, cookie: str) -> int:
     request = urllib.request.Request(url, headers={"Cookie": cookie})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
             return response.status
     except urllib.error.HTTPError as exc:
         return exc.code
+
+
+def sealed(terms: str, user_id) -> str:
+    """The URL token of a search (terms never travel in clear), sealed with the app's key."""
+    from app.domain import search_tokens
+
+    return search_tokens.seal(terms, user_id)
+
+
+def csrf_cookie() -> str:
+    from litestar.middleware.csrf import generate_csrf_token
+
+    return generate_csrf_token(os.environ["SECRET_KEY"])
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's workers)."""
+    pids, i = [pid], 0
+    while i < len(pids):
+        for task in Path(f"/proc/{pids[i]}/task").glob("*"):
+            children = (task / "children").read_text().split()
+            pids.extend(int(c) for c in children)
+        i += 1
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process tree, in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in process_tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def rss_mb(pid: int) -> dict[int, float]:
+    """Resident memory of each process of the tree, in MB."""
+    out = {}
+    for p in process_tree(pid):
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                out[p] = round(int(line.split()[1]) / 1024, 1)
+    return out
+
+
+def cold_latency(url: str, cookie: str, dsn: str, user_id, n: int = 30) -> dict:
+    """One connection, each request after a change of the viewer's inbox version (what any
+    change to their demandes does): the counts are computed, not read from the cache."""
+
+    async def measure() -> list[float]:
+        conn = await asyncpg.connect(dsn)
+        times = []
+        try:
+            for _ in range(n):
+                await conn.execute(
+                    "UPDATE app_user SET inbox_version = inbox_version + 1 WHERE id = $1", user_id
+                )
+                started = time.perf_counter()
+                status_of(url, cookie)
+                times.append((time.perf_counter() - started) * 1000)
+        finally:
+            await conn.close()
+        return sorted(times)
+
+    times = asyncio.run(measure())
+    return {
+        "requests": n,
+        "p50_ms": round(times[n // 2], 2),
+        "p95_ms": round(times[min(n - 1, int(n * 0.95))], 2),
+    }
+
+
+def etag_of(url: str, cookie: str) -> str:
+    request = urllib.request.Request(url, headers={"Cookie": cookie})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.headers.get("ETag", "")
 
 
 async def prepare(dsn: str) -> dict:
@@ -113,8 +199,13 @@ async def prepare(dsn: str) -> dict:
     plain = "".join(
         c for c in unicodedata.normalize("NFKD", f"elodie {last}") if not unicodedata.combining(c)
     ).lower()
+    # A word in about a third of the scope (the volume's subjects and messages).
+    common = sealed("attestation", user["id"])
     return {
-        "cookie": f"aplus_session={raw}",
+        # A CSRF cookie, as a browser has after its first page: the token in the page's forms
+        # is then the same on every request, as for a real user.
+        "cookie": f"aplus_session={raw}; aplus_csrf={csrf_cookie()}",
+        "user_id": user["id"],
         "scope": scope,
         "total": total,
         "answers": answers,
@@ -125,8 +216,9 @@ async def prepare(dsn: str) -> dict:
             ("tab Traitées", "/demandes?onglet=traitees"),
             ("tab Archivées", "/demandes?onglet=archivees"),
             ("deep page (90 % of Archivées)", f"/demandes?onglet=archivees&apres={cursor}"),
-            ("search usager name", "/demandes?recherche=" + plain.replace(" ", "+")),
-            ("search common word", "/demandes?recherche=attestation"),
+            ("inbox first page, revalidated (If-None-Match)", "/demandes#etag"),
+            ("search usager name", "/demandes?recherche=" + sealed(plain, user["id"])),
+            ("search common word", "/demandes?recherche=" + common),
             (f"demande page ({long_count} messages)", f"/demandes/{long_thread}"),
         ],
     }
@@ -146,7 +238,14 @@ def production_env(database_url: str) -> dict[str, str]:
     }
 
 
-def wrk(url: str, cookie: str | None, duration: int, connections: int, threads: int) -> dict:
+def wrk(
+    url: str,
+    cookie: str | None,
+    duration: int,
+    connections: int,
+    threads: int,
+    headers: tuple[str, ...] = (),
+) -> dict:
     cmd = [
         "wrk",
         f"-t{threads}",
@@ -159,6 +258,8 @@ def wrk(url: str, cookie: str | None, duration: int, connections: int, threads: 
     ]
     if cookie:
         cmd += ["-H", f"Cookie: {cookie}"]
+    for header in headers:
+        cmd += ["-H", header]
     out = subprocess.run([*cmd, url], capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -178,9 +279,13 @@ def main() -> None:
         help="measure only scenarios containing one of these (comma-separated)",
     )
     args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk not found: apt-get install -y wrk")
 
-    info = asyncio.run(prepare(args.database_url))
     env = production_env(args.database_url)
+    # The search tokens are sealed with the server's key.
+    os.environ.update(env)
+    info = asyncio.run(prepare(args.database_url))
     app_port, floor_port = args.port, args.port + 1
     servers = [
         subprocess.Popen(
@@ -258,14 +363,20 @@ def main() -> None:
             print(
                 f"{name:42} {single['p50_ms']:8.2f} {single['p95_ms']:8.2f} |"
                 f" {loaded['p50_ms']:8.2f} {loaded['p95_ms']:8.2f} {loaded['rps']:8.0f}"
-                f" {ratio:8.2f}  load {os.getloadavg()[0]:.1f}"
+                f" {ratio:8.2f}  cpu {loaded.get('app_cpu_ms_per_request', 0):.2f} ms"
+                f"  load {os.getloadavg()[0]:.1f}"
                 + (f"  non-2xx {loaded['non_2xx']}" if loaded["non_2xx"] else "")
             )
 
         line("framework floor", results["floor"]["single"], floor, 1.0)
+        app_pid = servers[0].pid
         for name, path in info["scenarios"]:
             if args.only and not any(w in name for w in args.only.split(",")):
                 continue
+            headers: tuple[str, ...] = ()
+            if path.endswith("#etag"):
+                path = path.removesuffix("#etag")
+                headers = (f"If-None-Match: {etag_of(base + path, info['cookie'])}",)
             status = status_of(base + path, info["cookie"])
             if status != 200:
                 note = f"skipped: HTTP {status}" + (
@@ -275,10 +386,19 @@ def main() -> None:
                 results["scenarios"].append({"name": name, "path": path, "skipped": note})
                 continue
             # Warm up (connection pool, plan cache, shared buffers), then measure.
-            wrk(base + path, info["cookie"], 2, args.connections, args.threads)
-            single = wrk(base + path, info["cookie"], args.duration, 1, 1)
-            loaded = wrk(base + path, info["cookie"], args.duration, args.connections, args.threads)
+            wrk(base + path, info["cookie"], 2, args.connections, args.threads, headers)
+            single = wrk(base + path, info["cookie"], args.duration, 1, 1, headers)
+            cpu_before = cpu_seconds(app_pid)
+            loaded = wrk(
+                base + path, info["cookie"], args.duration, args.connections, args.threads, headers
+            )
+            loaded["app_cpu_ms_per_request"] = round(
+                (cpu_seconds(app_pid) - cpu_before) * 1000 / max(loaded["requests"], 1), 3
+            )
             ratio = loaded["rps"] / floor["rps"]
+            cold = None
+            if "inbox first page" in name and not headers or "search" in name:
+                cold = cold_latency(base + path, info["cookie"], args.database_url, info["user_id"])
             results["scenarios"].append(
                 {
                     "name": name,
@@ -288,9 +408,14 @@ def main() -> None:
                     "single": single,
                     "loaded": loaded,
                     "floor_ratio": ratio,
+                    "cold_counts": cold,
                 }
             )
             line(name, single, loaded, ratio)
+            if cold:
+                print(f"{'  (counts not cached)':42} {cold['p50_ms']:8.2f} {cold['p95_ms']:8.2f}")
+        results["rss_mb"] = rss_mb(app_pid)
+        print("resident memory (MB) of the app's processes:", results["rss_mb"])
     finally:
         for server in servers:
             server.terminate()

@@ -54,6 +54,7 @@ ROWS: dict[str, dict] = {
         "created_at": at(4),
         "first_login_at": at(5),
         "internal_note": "Note « interne »",
+        "inbox_version": 7,
     },
     "Group": {
         "name": "Groupe d'essai",

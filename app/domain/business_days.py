@@ -22,7 +22,7 @@ Semantics:
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from types import MappingProxyType
@@ -160,25 +160,64 @@ def business_hours_between(start: datetime, end: datetime, departement: str) -> 
 
     Constant time: the whole days in between are read from the cumulative calendar.
     """
+    return business_hours_since(start, (end,), departement)[0]
+
+
+def business_hours_since(
+    start: datetime, ends: Sequence[datetime | None], departement: str
+) -> list[float | None]:
+    """``business_hours_between(start, end)`` for each end (None stays None), the start's
+    conversion done once: the inbox export asks two per row, from the same creation.
+
+    Wall-clock times of day are read as integer microseconds from the aware local times
+    (no naive copy: `datetime.replace` was the largest single cost of the export).
+    """
     code = _normalize(departement)
     zone = _zone(code)
-    if end <= start:
-        return 0.0
-    s, e = _local_wall(start, zone), _local_wall(end, zone)
-    s_day, e_day = s.date(), e.date()
-    origin, counts = _calendar(code, s_day, e_day)
-    s_index, e_index = s_day.toordinal() - origin, e_day.toordinal() - origin
-    s_business = counts[s_index + 1] > counts[s_index]
-    if s_day == e_day:
-        total = e - s if s_business else timedelta(0)
-    else:
-        total = timedelta(days=counts[e_index] - counts[s_index + 1])
-        if s_business:
-            total += timedelta(days=1) - (s - datetime.combine(s_day, time()))
-        if counts[e_index + 1] > counts[e_index]:
-            total += e - datetime.combine(e_day, time())
-    # Wall-clock reading can run backwards inside a DST fold.
-    return max(total.total_seconds() / 3600, 0.0)
+    s_day = None
+    out: list[float | None] = []
+    for end in ends:
+        if end is None:
+            out.append(None)
+            continue
+        if end <= start:
+            out.append(0.0)
+            continue
+        if s_day is None:
+            s = _local(start, zone)
+            s_day, s_time = s.date(), _time_of_day(s)
+        e = _local(end, zone)
+        e_day = e.date()
+        origin, counts = _calendar(code, s_day, e_day)
+        s_index, e_index = s_day.toordinal() - origin, e_day.toordinal() - origin
+        s_business = counts[s_index + 1] > counts[s_index]
+        if s_day == e_day:
+            total = _time_of_day(e) - s_time if s_business else 0
+        else:
+            total = (counts[e_index] - counts[s_index + 1]) * _DAY_US
+            if s_business:
+                total += _DAY_US - s_time
+            if counts[e_index + 1] > counts[e_index]:
+                total += _time_of_day(e)
+        # Wall-clock reading can run backwards inside a DST fold.
+        out.append(max(total / 1_000_000 / 3600, 0.0))
+    return out
+
+
+_DAY_US = 86_400_000_000
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("An aware datetime is required")
+    return moment.astimezone(zone)
+
+
+def _time_of_day(moment: datetime) -> int:
+    """Microseconds since local midnight, on the wall clock."""
+    return (
+        (moment.hour * 60 + moment.minute) * 60 + moment.second
+    ) * 1_000_000 + moment.microsecond
 
 
 def business_hours_walked(start: datetime, end: datetime, departement: str) -> float:

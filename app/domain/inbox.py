@@ -1,4 +1,4 @@
-"""The inbox (spec §4.4): tabs, counts, group filter, search, keyset pages and the CSV export.
+"""The inbox (spec §4.4): tabs, counts, group filter, search and keyset pages.
 
 Every query starts from the viewer's `participation` rows (their scope: demandes they created
 or are invited on), which carry copies of the demande's status, sort key, lateness and groups
@@ -14,29 +14,27 @@ counts show exactly what the thread shows, demande by demande, whatever the view
 
 from __future__ import annotations
 
-import asyncio
-import io
-import json
-import re
-import unicodedata
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from app import clock, exports
-from app.domain import business_days
-from app.domain.applications import REAL_ANSWER_KINDS, STATUS_LABELS
+from app import clock
+from app.domain import inbox_counts
+from app.domain.applications import REAL_ANSWER_KINDS, status_label
+from app.domain.inbox_search import (  # noqa: F401 (fold, tsquery: the inbox's search API)
+    Filters,
+    fold,
+    scope_filters,
+    search_terms,
+    tsquery,
+)
 from app.policies import Viewer
-from app.tables import Application, Group
+from app.tables import Application
 
 PAGE_SIZE = 25
-# Counting stops there for each status (see _counts).
-COUNT_CAP = 1000
 # "moins de 24 h avant d'être en souffrance".
 SOON_LATE = timedelta(hours=24)
-MAX_SEARCH_TERMS = 8
 _OPEN = ("new", "in_progress")
 
 
@@ -94,64 +92,6 @@ def tab_for(viewer: Viewer, key: str | None) -> Tab:
     return next((t for t in tabs if t.key == key), tabs[0])
 
 
-# --- search text ------------------------------------------------------------------------
-
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
-
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free text: the Python twin of SQL `aplus_fold` (no `unaccent` here)."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-
-
-# A NIR or an identifier is often typed in groups ("1 85 05 78 006 084 36") but stored in one
-# piece; "2A"/"2B" (Corsica) sit inside a NIR.
-_NUMERIC = re.compile(r"[0-9]+|2[ab]")
-# A French phone number typed in one piece. Usager fields are indexed in both forms
-# (`aplus_field_values`), but a number written in a message or description is in pairs.
-_COMPACT_PHONE = re.compile(r"0[1-9][0-9]{8}")
-
-
-def search_terms(query: str) -> list[str]:
-    """Terms of a search, folded; one-letter words are dropped (they would match everything).
-
-    Consecutive numeric groups make one term, their parts separated by spaces ("06 12 34"):
-    `tsquery` matches it written in one piece or in those groups.
-    """
-    terms: list[str] = []
-    run: list[str] = []
-    for word in [*re.findall(r"[a-z0-9]+", fold(query)), ""]:
-        if word and _NUMERIC.fullmatch(word):
-            run.append(word)
-            continue
-        if len(run) > 1:
-            terms.append(" ".join(run))
-        elif run and len(run[0]) > 1:
-            terms.append(run[0])
-        run = []
-        if len(word) > 1:
-            terms.append(word)
-    return terms[:MAX_SEARCH_TERMS]
-
-
-def _term_query(term: str) -> str:
-    parts = term.split(" ")
-    if len(parts) > 1:
-        # In one piece (a NIR stored without spaces) or as the groups typed (as before).
-        apart = " & ".join(f"{p}:*" for p in parts if len(p) > 1)
-        return f"({''.join(parts)}:*" + (f" | {apart})" if apart else ")")
-    if _COMPACT_PHONE.fullmatch(term):
-        pairs = " <-> ".join(term[i : i + 2] for i in range(0, 10, 2))
-        return f"({term}:* | {pairs})"
-    return f"{term}:*"
-
-
-def tsquery(terms: Iterable[str]) -> str:
-    """Every term must match, each word as a prefix ("dupon" finds "Dupont"); input is [a-z0-9]."""
-    return " & ".join(_term_query(t) for t in terms)
-
-
 # --- the page ----------------------------------------------------------------------------
 
 
@@ -194,6 +134,10 @@ class Row:
     never_opened: bool
     late: bool
     soon_late: bool
+    # Shaped once here, so the row template only reads attributes (bench/RESULTS.md).
+    status_text: str = ""
+    age: str = ""
+    created_iso: str = ""
 
     @property
     def cursor(self) -> Cursor:
@@ -226,106 +170,10 @@ class InboxPage:
         return next(n for t, n in self.tabs if t is self.tab)
 
 
-@dataclass(frozen=True)
-class _Filters:
-    """The WHERE clause shared by the list and the counts, with its arguments.
-
-    A search that matches few demandes of the viewer's scope collects them first through the
-    GIN index, with the viewer's key in the query (`matches`, a materialised CTE); a broad one
-    (a common word) is checked demande by demande while walking the scope in inbox order,
-    which stops early thanks to the LIMITs. `_search_is_narrow` picks, from the planner's
-    estimate.
-    """
-
-    sql: str
-    args: tuple
-    cte: str = ""
-    cte_args: tuple = ()
-
-
-# Above this many matching demandes in the viewer's scope (planner estimate), walk the scope
-# in inbox order instead of collecting every match first.
-NARROW_SEARCH_ROWS = 5_000
-
-
-def scope_key(viewer: Viewer) -> str:
-    """The viewer's key lexeme in the search vectors, as a tsquery (SQL `aplus_scope_key`)."""
-    return f"'#{viewer.id.hex}'"
-
-
-def _query_sql(viewer: Viewer, terms: list[str], scoped: bool) -> tuple[str, tuple]:
-    """The tsquery of a search.
-
-    `scoped` adds the viewer's key to the query, so the GIN index itself keeps only the
-    demandes of their scope (see docs/decisions/2026-11-22-inbox-search-scope.md).
-    """
-    if scoped:
-        return "(to_tsquery('french', {}) && {}::tsquery)", (tsquery(terms), scope_key(viewer))
-    return "to_tsquery('french', {})", (tsquery(terms),)
-
-
-def _visible_match_sql(viewer: Viewer, terms: list[str]) -> tuple[str, tuple]:
-    """The full-text condition on demande `s` for participation `p` (the scope walk):
-    `search_private` only where this participation reads the private answers."""
-    query, args = _query_sql(viewer, terms, scoped=False)
-    return (
-        f"(s.search_public @@ {query} OR (p.reads_private AND s.search_private @@ {query}))",
-        args * 2,
-    )
-
-
-async def _search_is_narrow(viewer: Viewer, terms: list[str]) -> bool:
-    """Ask the planner how many demandes of the scope match (tsvector statistics are good)."""
-    query, args = _query_sql(viewer, terms, scoped=True)
-    # Both vectors: an upper bound of what this viewer may match, close enough to pick a plan.
-    rows = await Application.raw(
-        "EXPLAIN (FORMAT JSON) SELECT s.id FROM application s"
-        f" WHERE s.search_public @@ {query} OR s.search_private @@ {query}",
-        *args,
-        *args,
-    )
-    plan = rows[0]["QUERY PLAN"]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return int(plan[0]["Plan"]["Plan Rows"]) <= NARROW_SEARCH_ROWS
-
-
-def _filters(
-    viewer: Viewer, group_ids: list[UUID], terms: list[str], narrow: bool = True
-) -> _Filters:
-    # Mirror of can_read_application: an expert's archived demandes leave their inbox.
-    sql = 'p."user" = {} AND p.reads_content'
-    args: list = [viewer.id]
-    if group_ids:
-        sql += " AND p.app_groups && {}::uuid[]"
-        args.append(group_ids)
-    if not terms:
-        return _Filters(sql, tuple(args))
-    if narrow:
-        # The demandes of the scope matching either vector, tagged with the vector. The plain
-        # `IN` keeps the planner driving from these few matches into the viewer's
-        # participations; a private match then counts only where that participation reads
-        # private answers (a per-row condition inside the join would walk their whole range).
-        query, query_args = _query_sql(viewer, terms, scoped=True)
-        cte = (
-            "matches AS MATERIALIZED ("
-            f"SELECT s.id, true AS in_public FROM application s WHERE s.search_public @@ {query}"
-            " UNION ALL"
-            f" SELECT s.id, false FROM application s WHERE s.search_private @@ {query})"
-        )
-        sql += (
-            " AND p.application IN (SELECT id FROM matches)"
-            " AND (p.reads_private OR p.application IN (SELECT id FROM matches WHERE in_public))"
-        )
-        return _Filters(sql, tuple(args), cte, query_args * 2)
-    match, match_args = _visible_match_sql(viewer, terms)
-    sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
-    return _Filters(sql, (*args, *match_args))
-
-
 def _slice_sql(
     tab: Tab,
     sl: Slice,
-    filters: _Filters,
+    filters: Filters,
     now: datetime,
     cursor: Cursor | None,
     backwards: bool,
@@ -356,7 +204,7 @@ def _slice_sql(
 async def _list_rows(
     viewer: Viewer,
     tab: Tab,
-    filters: _Filters,
+    filters: Filters,
     now: datetime,
     cursor: Cursor | None,
     backwards: bool,
@@ -399,20 +247,28 @@ async def load_page(
     after: Cursor | None = None,
     before: Cursor | None = None,
     open_first_match: bool = False,
+    version: int | None = None,
 ) -> InboxPage:
     """The inbox as the viewer sees it: three queries whatever the size of the scope (four with
     a search). A search counts its matches in every tab; with `open_first_match` (a search just
-    submitted) an empty requested tab gives way to the first tab holding a match."""
+    submitted) an empty requested tab gives way to the first tab holding a match. With the
+    viewer's inbox `version`, the counts come from the cache while it has not moved."""
     now = clock.now()
     terms = search_terms(query)
     # Counted before listing, so a new search can open the first tab that holds a match.
-    own_groups, selected, narrow, buckets = await _scope_counts(viewer, group_ids, terms, now)
+    counts = await inbox_counts.scope_counts(viewer, group_ids, terms, now, version)
+    own_groups, selected, narrow, buckets = (
+        counts.own_groups,
+        counts.selected,
+        counts.narrow,
+        counts.buckets,
+    )
     tab = tab_for(viewer, tab_key)
     if open_first_match:
         tab = _first_match_tab(viewer, tab, own_groups, buckets)
     tab_counts, group_counts, capped = _tally(viewer, tab, own_groups, buckets)
 
-    filters = _filters(viewer, selected, terms, narrow)
+    filters = scope_filters(viewer, selected, terms, narrow)
     backwards = before is not None and after is None
     rows = await _list_rows(viewer, tab, filters, now, before if backwards else after, backwards)
     more = len(rows) > PAGE_SIZE
@@ -451,19 +307,8 @@ async def search_tab(
     terms = search_terms(query)
     if not terms:
         return tab.key
-    own_groups, _, _, buckets = await _scope_counts(viewer, group_ids, terms, clock.now())
-    return _first_match_tab(viewer, tab, own_groups, buckets).key
-
-
-async def _scope_counts(
-    viewer: Viewer, group_ids: Iterable[UUID], terms: list[str], now: datetime
-) -> tuple[list[dict], list[UUID], bool, list[dict]]:
-    """The viewer's groups, the selected ones, the search plan and the count buckets."""
-    own_groups = await _own_groups(viewer)
-    selected = [g for g in dict.fromkeys(group_ids) if g in {o["id"] for o in own_groups}]
-    narrow = await _search_is_narrow(viewer, terms) if terms else True
-    buckets = await _count_buckets(viewer, own_groups, selected, terms, narrow, now)
-    return own_groups, selected, narrow, buckets
+    counts = await inbox_counts.scope_counts(viewer, group_ids, terms, clock.now())
+    return _first_match_tab(viewer, tab, counts.own_groups, counts.buckets).key
 
 
 def _first_match_tab(viewer: Viewer, tab: Tab, own_groups: list[dict], buckets) -> Tab:
@@ -471,54 +316,6 @@ def _first_match_tab(viewer: Viewer, tab: Tab, own_groups: list[dict], buckets) 
     if tab_counts.get(tab.key):
         return tab
     return next((t for t in tabs_for(viewer) if tab_counts.get(t.key)), tab)
-
-
-async def _own_groups(viewer: Viewer) -> list[dict]:
-    if not viewer.group_ids:
-        return []
-    # Raw: on the hot path, Piccolo's query building costs more than the query.
-    return await Group.raw(
-        "SELECT id, name FROM app_group WHERE id = ANY({}) ORDER BY name", list(viewer.group_ids)
-    )
-
-
-async def _count_buckets(
-    viewer: Viewer,
-    own_groups: list[dict],
-    selected: list[UUID],
-    terms: list[str],
-    narrow: bool,
-    now: datetime,
-) -> list[dict]:
-    """One query: the scope (search included) counted by status, unseen and lateness, in total,
-    with the group filter, and per group; `_tally` turns them into tab and group counts.
-
-    Each status is counted up to COUNT_CAP rows: a 50 000-demande archive costs no more
-    than a small one, and "1 000+" tells as much as the exact figure.
-    """
-    scope = _filters(viewer, [], terms, narrow)
-    group_ids = [o["id"] for o in own_groups]
-    selected_sql = "p.app_groups && {}::uuid[]" if selected else "true"
-    per_group = "".join(
-        f", count(*) FILTER (WHERE {{}} = ANY(p.app_groups)) AS g{i}" for i in range(len(group_ids))
-    )
-    statuses = ("new", "in_progress", "processed", "archived")
-    capped_scan = " UNION ALL ".join(
-        "(SELECT p.app_status, p.last_seen_at, p.app_late_at, p.app_groups"
-        f" FROM participation p WHERE {scope.sql} AND p.app_status = {{}} LIMIT {COUNT_CAP:d})"
-        for _ in statuses
-    )
-    with_matches = f"WITH {scope.cte} " if scope.cte else ""
-    sql = (
-        with_matches + "SELECT p.app_status AS status, p.last_seen_at IS NULL AS unseen,"
-        " coalesce(p.app_late_at < {}, false) AS late, count(*) AS total,"
-        f" count(*) FILTER (WHERE {selected_sql}) AS n{per_group}"
-        f" FROM ({capped_scan}) p GROUP BY 1, 2, 3"
-    )
-    args = [*scope.cte_args, now, *([selected] if selected else []), *group_ids]
-    for status in statuses:
-        args.extend([*scope.args, status])
-    return await Application.raw(sql, *args)
 
 
 def _tally(
@@ -539,7 +336,7 @@ def _tally(
         if tab.contains(b["status"], b["unseen"], late):
             for i, g in enumerate(group_ids):
                 group_counts[g] += b[f"g{i}"]
-    full = {status for status, n in per_status.items() if n >= COUNT_CAP}
+    full = {status for status, n in per_status.items() if n >= inbox_counts.COUNT_CAP}
     capped = {t.key for t in tabs_for(viewer) if any(sl.status in full for sl in t.slices)}
     return tab_counts, group_counts, capped
 
@@ -565,6 +362,9 @@ def _row(r: dict, now: datetime, instructor_view: bool) -> Row:
         never_opened=r["last_seen_at"] is None,
         late=late,
         soon_late=soon,
+        status_text=status_label(r["status"], r["is_creator"]),
+        age=age_label(r["created_at"], now),
+        created_iso=r["created_at"].isoformat(),
     )
 
 
@@ -581,78 +381,3 @@ def age_label(created_at: datetime, now: datetime) -> str:
     if seconds < 86400:
         return f"il y a {int(seconds // 3600)} h"
     return f"il y a {int(seconds // 86400)} j"
-
-
-# --- CSV export ---------------------------------------------------------------------------
-
-CSV_COLUMNS = [
-    "id",
-    "statut",
-    "date_creation",
-    "date_archivage",
-    "groupes",
-    "delai_premiere_reponse_heures_ouvrees",
-    "delai_resolution_heures_ouvrees",
-    "utilite",
-    "non_pertinente",
-]
-_EXPORT_BATCH = 2000
-# Rows formatted between two turns of the event loop: ~11 µs of CPU each (bench/RESULTS.md),
-# so a slice blocks the worker's other requests a few milliseconds, well under 20 ms.
-_EXPORT_SLICE = 250
-
-
-def _hours(start: datetime, end: datetime | None, area: str) -> str:
-    if end is None:
-        return ""
-    return f"{business_days.business_hours_between(start, end, area):.1f}"
-
-
-def export_row(r: Mapping[str, Any]) -> list[Any]:
-    """One CSV line of the export (kept apart so bench/ times exactly this code)."""
-    resolved = r["processed_at"] or r["archived_at"]
-    return exports.safe_row(
-        [
-            r["id"],
-            STATUS_LABELS[r["status"]],
-            r["created_at"].isoformat(),
-            r["archived_at"].isoformat() if r["archived_at"] else "",
-            r["groups"] or "",
-            _hours(r["created_at"], r["first_answer_at"], r["area"]),
-            _hours(r["created_at"], resolved, r["area"]),
-            r["usefulness"] or "",
-            "oui" if r["is_irrelevant"] else "non",
-        ]
-    )
-
-
-async def export_csv(viewer: Viewer) -> AsyncIterator[str]:
-    """Metadata of every demande in the scope, never a personal field; streamed by batches."""
-    buffer = io.StringIO()
-    writer = exports.csv_writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    yield buffer.getvalue()
-    after = UUID(int=0)
-    while True:
-        rows = await Application.raw(
-            "SELECT a.id, a.status, a.created_at, a.archived_at, a.first_answer_at,"
-            " a.processed_at, a.area, a.usefulness, a.is_irrelevant,"
-            " (SELECT string_agg(g.name, ' | ' ORDER BY g.name) FROM application_group ag"
-            '   JOIN app_group g ON g.id = ag."group" WHERE ag.application = a.id) AS groups'
-            " FROM participation p JOIN application a ON a.id = p.application"
-            ' WHERE p."user" = {} AND p.application > {} ORDER BY p.application LIMIT {}',
-            viewer.id,
-            after,
-            _EXPORT_BATCH,
-        )
-        if not rows:
-            return
-        for at in range(0, len(rows), _EXPORT_SLICE):
-            buffer.seek(0)
-            buffer.truncate()
-            for r in rows[at : at + _EXPORT_SLICE]:
-                writer.writerow(export_row(r))
-            yield buffer.getvalue()
-            # Sending a chunk need not suspend (the transport buffers it): give the loop a turn.
-            await asyncio.sleep(0)
-        after = rows[-1]["id"]

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
 from litestar.params import FromQuery
 from litestar.response import Stream, Template
+from litestar.utils.scope.state import ScopeState
 
-from app import formatting
-from app.domain import applications, inbox, search_tokens
+from app import clock, formatting
+from app.domain import inbox, search_tokens
+from app.domain.inbox_export import export_csv
 from app.domain.validators import uuids
 from app.policies import is_authenticated, policy
-from app.templating import redirect, render, wants_fragment
+from app.templating import FLASH_COOKIE, redirect, render, wants_fragment
 
 
 class InboxLinks:
@@ -47,6 +50,31 @@ class InboxLinks:
         return self.url(before=self.page.previous_cursor.encode())
 
 
+def _minute() -> str:
+    return clock.now().strftime("%Y%m%d%H%M")
+
+
+def _etag(request: Request) -> str:
+    """What the page is made of, before reading it: the viewer's inbox version (moved by any
+    change to what the inbox shows, app/domain/inbox_counts.py), the user and their facts
+    (header, tabs, groups), the URL (tab, page, search, filters), page or fragment, the flash
+    message and CSRF token the page embeds, and the minute (ages, lateness)."""
+    state = request.scope["state"]
+    user = {k: v for k, v in state["user"].items() if k != "last_seen_at"}
+    parts = (
+        repr(user),
+        repr(state["viewer"]),
+        request.scope["path"],
+        request.scope["query_string"].decode("latin-1"),
+        request.headers.get("hx-request", ""),
+        request.headers.get("hx-history-restore-request", ""),
+        request.cookies.get(FLASH_COOKIE, ""),
+        ScopeState.from_scope(request.scope).csrf_token or "",
+        _minute(),
+    )
+    return '"' + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32] + '"'
+
+
 @get("/demandes", opt=policy(is_authenticated))
 async def inbox_page(
     request: Request,
@@ -55,14 +83,17 @@ async def inbox_page(
     recherche: FromQuery[str] = "",
     apres: FromQuery[str | None] = None,
     avant: FromQuery[str | None] = None,
-) -> Template:
+) -> Response | Template:
     viewer = request.scope["state"]["viewer"]
+    etag = _etag(request)
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(None, status_code=304, headers={"ETag": etag})
     query = ""
     search_expired = False
     if recherche:
         opened = search_tokens.open_token(recherche, viewer.id)
         query, search_expired = (opened or "").strip(), opened is None
-    return await _render_inbox(
+    response = await _render_inbox(
         request,
         tab_key=onglet,
         group_ids=uuids(groupe),
@@ -72,6 +103,8 @@ async def inbox_page(
         after=inbox.Cursor.decode(apres),
         before=inbox.Cursor.decode(avant),
     )
+    response.headers["ETag"] = etag
+    return response
 
 
 def _search_url(tab: str, group_ids: list[UUID], token: str) -> str:
@@ -130,14 +163,13 @@ async def _render_inbox(
         after=after,
         before=before,
         open_first_match=open_first_match,
+        version=request.scope["state"]["user"]["inbox_version"],
     )
     context = {
         "title": "Mes demandes",
         "page": page,
         "links": InboxLinks(page, search_token),
         "search_expired": search_expired,
-        "status_label": applications.status_label,
-        "age_label": inbox.age_label,
         "date_fr": formatting.date_fr,
         "instructor_view": inbox.works_as_instructor(viewer),
     }
@@ -151,7 +183,7 @@ async def inbox_export(request: Request) -> Stream:
 
     async def body():
         yield "\ufeff"
-        async for chunk in inbox.export_csv(viewer):
+        async for chunk in export_csv(viewer):
             yield chunk
 
     return Stream(

@@ -3,6 +3,7 @@
 from piccolo.columns import (
     UUID,
     Array,
+    BigInt,
     Boolean,
     ForeignKey,
     Text,
@@ -44,6 +45,9 @@ class User(Table, tablename="app_user"):
     # Pre-registered aidants exist before their first login.
     first_login_at = Timestamptz(null=True, default=None)
     internal_note = Text(default="")
+    # Moves whenever anything the user's inbox shows changes (triggers, migration 2026-12-02
+    # 02:21): keys the inbox's count cache and ETag.
+    inbox_version = BigInt(default=0)
 
 
 class Group(Table, tablename="app_group"):

@@ -8,6 +8,8 @@ from app.domain.business_days import (
     FOLLOW_UP_BUSINESS_DAYS,
     add_business_days,
     business_hours_between,
+    business_hours_since,
+    business_hours_walked,
     holidays_for,
     is_business_day,
     late_at,
@@ -213,3 +215,19 @@ def test_naive_datetime_rejected() -> None:
 def test_negative_days_rejected() -> None:
     with pytest.raises(ValueError):
         add_business_days(paris(2026, 1, 5), -1, "75")
+
+
+def test_hours_since_one_start_equal_the_hours_between_each_pair():
+    start = datetime(2026, 3, 27, 16, 30, tzinfo=UTC)  # a Friday, DST change that weekend
+    ends = [
+        None,
+        start - timedelta(hours=1),
+        start + timedelta(hours=2),
+        start + timedelta(days=3, hours=5),
+        start + timedelta(days=40),
+    ]
+    for area in ("75", "57", "971"):
+        got = business_hours_since(start, ends, area)
+        assert got[0] is None
+        assert got[1:] == [business_hours_walked(start, e, area) for e in ends[1:]]
+        assert got[1] == 0.0

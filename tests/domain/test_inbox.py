@@ -10,7 +10,7 @@ import pytest
 from factories import make_application, make_group, make_user
 
 from app import clock
-from app.domain import applications, inbox, sessions
+from app.domain import applications, inbox, inbox_export, inbox_search, sessions
 from app.tables import Application, Participation, User
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -244,7 +244,9 @@ async def test_message_count_and_unread_badge_hide_private_messages(people):
 @pytest.fixture(params=["narrow", "broad"])
 def search_strategy(request, monkeypatch):
     """Run search tests through both plans: GIN first, and scope first."""
-    monkeypatch.setattr(inbox, "NARROW_SEARCH_ROWS", 10**9 if request.param == "narrow" else -1)
+    monkeypatch.setattr(
+        inbox_search, "NARROW_SEARCH_ROWS", 10**9 if request.param == "narrow" else -1
+    )
     return request.param
 
 
@@ -345,8 +347,8 @@ async def test_the_csv_export_gives_the_event_loop_a_turn_between_slices(people,
     caf, fs, aidant, instructeur, colleague = people
     made = {str((await make_application(by=aidant, to=[caf], from_group=fs)).id) for _ in range(7)}
     # Small batches and slices so the 7 demandes cross both boundaries.
-    monkeypatch.setattr(inbox, "_EXPORT_BATCH", 3)
-    monkeypatch.setattr(inbox, "_EXPORT_SLICE", 2)
+    monkeypatch.setattr(inbox_export, "_EXPORT_BATCH", 3)
+    monkeypatch.setattr(inbox_export, "_EXPORT_SLICE", 2)
     turns = 0
 
     async def other_request() -> None:
@@ -358,7 +360,7 @@ async def test_the_csv_export_gives_the_event_loop_a_turn_between_slices(people,
     ticker = asyncio.create_task(other_request())
     try:
         seen_turns, lines = [], []
-        async for chunk in inbox.export_csv(await viewer_of(aidant)):
+        async for chunk in inbox_export.export_csv(await viewer_of(aidant)):
             seen_turns.append(turns)
             lines += chunk.strip().splitlines()
     finally:

@@ -266,10 +266,10 @@ async def test_csv_export_covers_only_my_scope(client, login, people):
 
 
 async def test_big_tabs_show_a_lower_bound(client, login, people, monkeypatch):
-    from app.domain import inbox
+    from app.domain import inbox_counts
 
     caf, cpam, fs, aidant, instructeur = people
-    monkeypatch.setattr(inbox, "COUNT_CAP", 3)
+    monkeypatch.setattr(inbox_counts, "COUNT_CAP", 3)
     for _ in range(4):
         await make_application(by=aidant, to=[caf])
     await login(instructeur)

@@ -16,7 +16,7 @@ from bs4 import BeautifulSoup
 from factories import make_application, make_group, make_user
 
 from app import clock
-from app.domain import applications, inbox
+from app.domain import applications, inbox_search
 from app.tables import User
 
 SECRET = "zanzibar"
@@ -37,7 +37,9 @@ class Seen:
 
 @pytest.fixture(params=["narrow", "broad"])
 def search_strategy(request, monkeypatch):
-    monkeypatch.setattr(inbox, "NARROW_SEARCH_ROWS", 10**9 if request.param == "narrow" else -1)
+    monkeypatch.setattr(
+        inbox_search, "NARROW_SEARCH_ROWS", 10**9 if request.param == "narrow" else -1
+    )
     return request.param
 
 

@@ -1,0 +1,125 @@
+"""The inbox's counts (tabs and groups) and the viewer's groups, served from a per-viewer cache.
+
+The capped counts are most of an inbox page's database time at 1 M demandes (bench/RESULTS.md).
+They change only when the viewer's data changes, which bumps `app_user.inbox_version` in the
+same transaction (triggers, docs/decisions/2026-12-02-inbox-version.md), or when time makes a
+demande late. An entry is keyed by that version (read with the session, at the start of the
+request) and dropped at the first lateness it did not count yet: a hit is never staler than
+what a fresh count would have shown at the time the version was read.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from app.domain.inbox_search import scope_filters, search_is_narrow
+from app.policies import Viewer
+from app.tables import Application, Group
+
+# Counting stops there for each status (see _count_buckets).
+COUNT_CAP = 1000
+_STATUSES = ("new", "in_progress", "processed", "archived")
+_OPEN = ("new", "in_progress")
+# Entries of one worker (a few hundred bytes each): every agent's last few filters.
+CACHE_ENTRIES = 2000
+
+
+@dataclass(frozen=True)
+class ScopeCounts:
+    own_groups: list[dict]
+    selected: list[UUID]
+    # The search plan (see inbox_search.scope_filters); True without a search.
+    narrow: bool
+    buckets: list[dict]
+    # When the first open demande counted as not late turns late (None: none will).
+    expires_at: datetime | None
+
+
+_cache: OrderedDict[tuple, ScopeCounts] = OrderedDict()
+
+
+def clear_cache() -> None:
+    _cache.clear()
+
+
+async def scope_counts(
+    viewer: Viewer,
+    group_ids: Iterable[UUID],
+    terms: list[str],
+    now: datetime,
+    version: int | None = None,
+) -> ScopeCounts:
+    """The viewer's groups, the selected ones, the search plan and the count buckets; from the
+    cache when `version` (the viewer's inbox version, None: no cache) has not moved."""
+    requested = tuple(dict.fromkeys(group_ids))
+    key = (viewer.id, version, viewer.group_ids, requested, tuple(terms))
+    if version is not None:
+        hit = _cache.get(key)
+        if hit is not None and (hit.expires_at is None or now < hit.expires_at):
+            _cache.move_to_end(key)
+            return hit
+    own_groups = await _own_groups(viewer)
+    own_ids = {o["id"] for o in own_groups}
+    selected = [g for g in requested if g in own_ids]
+    narrow = await search_is_narrow(viewer, terms) if terms else True
+    buckets = await _count_buckets(viewer, own_groups, selected, terms, narrow, now)
+    expires = [b["next_late"] for b in buckets if not b["late"] and b["next_late"] is not None]
+    counts = ScopeCounts(own_groups, selected, narrow, buckets, min(expires, default=None))
+    if version is not None:
+        _cache[key] = counts
+        while len(_cache) > CACHE_ENTRIES:
+            _cache.popitem(last=False)
+    return counts
+
+
+async def _own_groups(viewer: Viewer) -> list[dict]:
+    if not viewer.group_ids:
+        return []
+    # Raw: on the hot path, Piccolo's query building costs more than the query.
+    return await Group.raw(
+        "SELECT id, name FROM app_group WHERE id = ANY({}) ORDER BY name", list(viewer.group_ids)
+    )
+
+
+async def _count_buckets(
+    viewer: Viewer,
+    own_groups: list[dict],
+    selected: list[UUID],
+    terms: list[str],
+    narrow: bool,
+    now: datetime,
+) -> list[dict]:
+    """One query: the scope (search included) counted by status, unseen and lateness, in total,
+    with the group filter, and per group; `inbox._tally` turns them into tab and group counts.
+
+    Each status is counted up to COUNT_CAP rows: a 50 000-demande archive costs no more
+    than a small one, and "1 000+" tells as much as the exact figure.
+    """
+    scope = scope_filters(viewer, [], terms, narrow)
+    group_ids = [o["id"] for o in own_groups]
+    selected_sql = "p.app_groups && {}::uuid[]" if selected else "true"
+    per_group = "".join(
+        f", count(*) FILTER (WHERE {{}} = ANY(p.app_groups)) AS g{i}" for i in range(len(group_ids))
+    )
+    capped_scan = " UNION ALL ".join(
+        "(SELECT p.app_status, p.last_seen_at, p.app_late_at, p.app_groups"
+        f" FROM participation p WHERE {scope.sql} AND p.app_status = {{}} LIMIT {COUNT_CAP:d})"
+        for _ in _STATUSES
+    )
+    with_matches = f"WITH {scope.cte} " if scope.cte else ""
+    open_sql = ", ".join(f"'{s}'" for s in _OPEN)
+    sql = (
+        with_matches + "SELECT p.app_status AS status, p.last_seen_at IS NULL AS unseen,"
+        " coalesce(p.app_late_at < {}, false) AS late, count(*) AS total,"
+        f" min(p.app_late_at) FILTER (WHERE p.app_status IN ({open_sql})) AS next_late,"
+        f" count(*) FILTER (WHERE {selected_sql}) AS n{per_group}"
+        f" FROM ({capped_scan}) p GROUP BY 1, 2, 3"
+    )
+    args = [*scope.cte_args, now, *([selected] if selected else []), *group_ids]
+    for status in _STATUSES:
+        args.extend([*scope.args, status])
+    return await Application.raw(sql, *args)
