@@ -138,7 +138,8 @@ async def edit(request: Request, group_id: FromPath[UUID], reply_id: FromPath[UU
 
 @post("/groupes/{group_id:uuid}/reponses-types/{reply_id:uuid}", opt=EDIT)
 async def update(request: Request, group_id: FromPath[UUID], reply_id: FromPath[UUID]) -> Response:
-    group, reply, viewer = loaded(request, "group"), loaded(request, "reply"), current_viewer(request)
+    group, reply = loaded(request, "group"), loaded(request, "reply")
+    viewer = current_viewer(request)
     form = await canned_replies.update(reply, await _form(request), actor_id=viewer.id)
     if form.errors:
         canned = await section_context(viewer, group, editing=reply.id, edit_form=form)
