@@ -12,6 +12,8 @@ from datetime import datetime
 from uuid import UUID
 
 from app import clock, formatting
+from app.domain import audit
+from app.piccolo_conf import DB
 from app.tables import Group
 
 MAX_PER_GROUP = 50
@@ -103,7 +105,20 @@ def clean(data: dict) -> CannedForm:
     return form
 
 
-async def create(group_id: UUID, data: dict, *, actor_id: UUID) -> CannedForm:
+async def _changed(group_id: UUID, actor_id: UUID, client_address: str) -> None:
+    # The group's shared texts changed; which reply and its words stay out of the log.
+    await audit.record(
+        audit.Event.GROUP_UPDATED,
+        actor_id=actor_id,
+        group_id=group_id,
+        client_address=client_address,
+        changed_fields=["canned_replies"],
+    )
+
+
+async def create(
+    group_id: UUID, data: dict, *, actor_id: UUID, client_address: str = ""
+) -> CannedForm:
     """Add a reply; the form comes back with errors (and nothing written) when refused.
 
     The count and the insert are one statement, so two members adding the last free place
@@ -113,7 +128,20 @@ async def create(group_id: UUID, data: dict, *, actor_id: UUID) -> CannedForm:
     if form.errors:
         return form
     now = clock.now()
-    rows = await Group.raw(
+    async with DB.transaction():
+        rows = await _insert(group_id, form, actor_id, now)
+        if rows:
+            await _changed(group_id, actor_id, client_address)
+    if not rows:
+        form.errors["title"] = (
+            f"Ce groupe a déjà {MAX_PER_GROUP} réponses types, le maximum : supprimez-en une"
+            " avant d'en ajouter une autre."
+        )
+    return form
+
+
+async def _insert(group_id: UUID, form: CannedForm, actor_id: UUID, now: datetime) -> list:
+    return await Group.raw(
         "INSERT INTO canned_reply"
         ' (id, "group", title, text, created_by, created_at, updated_by, updated_at)'
         " SELECT gen_random_uuid(), {}, {}, {}, {}, {}, {}, {}"
@@ -130,32 +158,32 @@ async def create(group_id: UUID, data: dict, *, actor_id: UUID) -> CannedForm:
         group_id,
         MAX_PER_GROUP,
     )
-    if not rows:
-        form.errors["title"] = (
-            f"Ce groupe a déjà {MAX_PER_GROUP} réponses types, le maximum : supprimez-en une"
-            " avant d'en ajouter une autre."
-        )
-    return form
 
 
-async def update(reply: CannedReply, data: dict, *, actor_id: UUID) -> CannedForm:
+async def update(
+    reply: CannedReply, data: dict, *, actor_id: UUID, client_address: str = ""
+) -> CannedForm:
     form = clean(data)
     if form.errors:
         return form
-    await Group.raw(
-        "UPDATE canned_reply SET title = {}, text = {}, updated_by = {}, updated_at = {}"
-        " WHERE id = {}",
-        form.values["title"],
-        form.values["text"],
-        actor_id,
-        clock.now(),
-        reply.id,
-    )
+    async with DB.transaction():
+        await Group.raw(
+            "UPDATE canned_reply SET title = {}, text = {}, updated_by = {}, updated_at = {}"
+            " WHERE id = {}",
+            form.values["title"],
+            form.values["text"],
+            actor_id,
+            clock.now(),
+            reply.id,
+        )
+        await _changed(reply.group_id, actor_id, client_address)
     return form
 
 
-async def delete(reply: CannedReply) -> None:
-    await Group.raw("DELETE FROM canned_reply WHERE id = {}", reply.id)
+async def delete(reply: CannedReply, *, actor_id: UUID, client_address: str = "") -> None:
+    async with DB.transaction():
+        await Group.raw("DELETE FROM canned_reply WHERE id = {}", reply.id)
+        await _changed(reply.group_id, actor_id, client_address)
 
 
 def insert(draft: str, text: str) -> str:

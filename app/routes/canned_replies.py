@@ -11,13 +11,12 @@ from typing import Any
 from uuid import UUID
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
 from app import policies
 from app.auth import loaded
-from app.domain import audit, canned_replies, reference
+from app.domain import canned_replies, reference
 from app.domain.canned_replies import CannedForm, CannedReply
 from app.policies import (
     ApplicationById,
@@ -30,24 +29,13 @@ from app.policies import (
     policy,
 )
 from app.routes.applications.page import max_body, page_context
-from app.routes.common import address, current_viewer
+from app.routes.common import address, current_viewer, error_status, not_found
 from app.tables import Group
 from app.templating import htmx_notice, redirect, render, wants_fragment
 
 GROUP = GroupById()
 REPLY = CannedReplyOf()
 SECTION = "groups/_canned_replies.html"
-
-
-async def _audit(request: Request, group: Group) -> None:
-    # The group's shared texts changed; which reply and its words stay out of the log.
-    await audit.record(
-        audit.Event.GROUP_UPDATED,
-        actor_id=current_viewer(request).id,
-        group_id=group.id,
-        client_address=address(request),
-        changed_fields=["canned_replies"],
-    )
 
 
 async def section_context(
@@ -85,11 +73,6 @@ def _page(request: Request, canned: dict, *, status_code: int = 200) -> Template
     )
 
 
-def _error_status(request: Request) -> int:
-    # htmx only swaps 2xx answers; a plain form post gets a real error status.
-    return 200 if wants_fragment(request) else 422
-
-
 def _done(request: Request, canned: dict) -> Response:
     if wants_fragment(request):
         return _page(request, canned)
@@ -116,11 +99,12 @@ async def index(request: Request, group_id: FromPath[UUID]) -> Template:
 )
 async def create(request: Request, group_id: FromPath[UUID]) -> Response:
     group, viewer = loaded(request, "group"), current_viewer(request)
-    form = await canned_replies.create(group.id, await _form(request), actor_id=viewer.id)
+    form = await canned_replies.create(
+        group.id, await _form(request), actor_id=viewer.id, client_address=address(request)
+    )
     if form.errors:
         canned = await section_context(viewer, group, add_form=form)
-        return _page(request, canned, status_code=_error_status(request))
-    await _audit(request, group)
+        return _page(request, canned, status_code=error_status(request))
     notice = f"La réponse type « {form.values['title']} » a été ajoutée."
     return _done(request, await section_context(viewer, group, notice=notice))
 
@@ -140,11 +124,12 @@ async def edit(request: Request, group_id: FromPath[UUID], reply_id: FromPath[UU
 async def update(request: Request, group_id: FromPath[UUID], reply_id: FromPath[UUID]) -> Response:
     group, reply = loaded(request, "group"), loaded(request, "reply")
     viewer = current_viewer(request)
-    form = await canned_replies.update(reply, await _form(request), actor_id=viewer.id)
+    form = await canned_replies.update(
+        reply, await _form(request), actor_id=viewer.id, client_address=address(request)
+    )
     if form.errors:
         canned = await section_context(viewer, group, editing=reply.id, edit_form=form)
-        return _page(request, canned, status_code=_error_status(request))
-    await _audit(request, group)
+        return _page(request, canned, status_code=error_status(request))
     notice = f"La réponse type « {form.values['title']} » a été enregistrée."
     return _done(request, await section_context(viewer, group, notice=notice))
 
@@ -152,10 +137,10 @@ async def update(request: Request, group_id: FromPath[UUID], reply_id: FromPath[
 @post("/groupes/{group_id:uuid}/reponses-types/{reply_id:uuid}/suppression", opt=EDIT)
 async def delete(request: Request, group_id: FromPath[UUID], reply_id: FromPath[UUID]) -> Response:
     group, reply = loaded(request, "group"), loaded(request, "reply")
-    await canned_replies.delete(reply)
-    await _audit(request, group)
+    viewer = current_viewer(request)
+    await canned_replies.delete(reply, actor_id=viewer.id, client_address=address(request))
     notice = f"La réponse type « {reply.title} » a été supprimée."
-    return _done(request, await section_context(current_viewer(request), group, notice=notice))
+    return _done(request, await section_context(viewer, group, notice=notice))
 
 
 # --- insertion into a reply --------------------------------------------------------------------
@@ -189,13 +174,7 @@ async def _chosen(request: Request, form: Any) -> CannedReply | None:
     except ValueError:
         reply = None
     if reply is None:
-        await audit.record(
-            audit.Event.NOT_FOUND_IN_SCOPE,
-            actor_id=viewer.id,
-            application_id=loaded(request, "application").id,
-            client_address=address(request),
-        )
-        raise NotFoundException()
+        raise await not_found(request, application_id=loaded(request, "application").id)
     return reply
 
 
@@ -211,39 +190,46 @@ async def insert(request: Request, application_id: FromPath[UUID]) -> Response:
 
     A POST: the draft may name the usager, and a URL must never carry it.
     """
-    facts = loaded(request, "application")
-    form = await request.form()
-    values = _draft(form)
+    facts, form = loaded(request, "application"), await request.form()
     reply = await _chosen(request, form)
+    answer_form = _with_reply(_draft(form), reply, files_dropped=_files_dropped(form))
+    status = 200 if reply or wants_fragment(request) else 422
+    if wants_fragment(request):
+        return await _inserted_fragment(request, facts.id, answer_form, reply, status)
+    context = await page_context(request, facts, answer_form=answer_form)
+    return render(request, "applications/show.html", context, status_code=status)
+
+
+def _with_reply(values: dict, reply: CannedReply | None, *, files_dropped: bool) -> dict:
+    """The reply form's state: the draft with the reply's text, or the select's error."""
     errors: dict[str, str] = {}
     if reply is None:
         errors["reponse_type"] = "Choisissez une réponse type dans la liste."
     else:
         values["body"] = canned_replies.insert(values["body"], reply.text)
-    answer_form = {
+    return {
         "values": values,
         "errors": errors,
         "inserted": reply.title if reply else None,
-        "files_dropped": _files_dropped(form) and not wants_fragment(request),
+        "files_dropped": files_dropped,
         "open": True,
     }
-    status = 200 if reply or wants_fragment(request) else 422
-    if wants_fragment(request):
-        response = render(
-            request,
-            "applications/_answer_body.html",
-            {
-                "answer_form": answer_form,
-                "app": {"id": facts.id},
-                "canned_replies": await canned_replies.of_groups(current_viewer(request).group_ids),
-            },
-            status_code=status,
-        )
-        if reply is None:
-            return response
-        return htmx_notice(response, f"Réponse type « {reply.title} » insérée dans le message.")
-    context = await page_context(request, facts, answer_form=answer_form)
-    return render(request, "applications/show.html", context, status_code=status)
+
+
+async def _inserted_fragment(
+    request: Request, application_id: UUID, answer_form: dict, reply, status: int
+) -> Response:
+    # htmx swaps the message only: the files chosen in the page stay where they are.
+    answer_form["files_dropped"] = False
+    context = {
+        "answer_form": answer_form,
+        "app": {"id": application_id},
+        "canned_replies": await canned_replies.of_groups(current_viewer(request).group_ids),
+    }
+    response = render(request, "applications/_answer_body.html", context, status_code=status)
+    if reply is None:
+        return response
+    return htmx_notice(response, f"Réponse type « {reply.title} » insérée dans le message.")
 
 
 router = Router(path="", route_handlers=[index, create, edit, update, delete, insert])

@@ -88,11 +88,7 @@ async def inbox_page(
     etag = _etag(request)
     if etag in request.headers.get("if-none-match", ""):
         return Response(None, status_code=304, headers={"ETag": etag})
-    query = ""
-    search_expired = False
-    if recherche:
-        opened = search_tokens.open_token(recherche, viewer.id)
-        query, search_expired = (opened or "").strip(), opened is None
+    query, search_expired = _opened_search(recherche, viewer.id)
     response = await _render_inbox(
         request,
         tab_key=onglet,
@@ -105,6 +101,14 @@ async def inbox_page(
     )
     response.headers["ETag"] = etag
     return response
+
+
+def _opened_search(token: str, viewer_id: UUID) -> tuple[str, bool]:
+    """The words a sealed search token holds, and whether it expired (then no words)."""
+    if not token:
+        return "", False
+    opened = search_tokens.open_token(token, viewer_id)
+    return (opened or "").strip(), opened is None
 
 
 def _search_url(tab: str, group_ids: list[UUID], token: str) -> str:

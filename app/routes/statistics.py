@@ -10,12 +10,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from litestar import Request, Response, Router, get, post
-from litestar.exceptions import PermissionDeniedException
 from litestar.params import FromQuery
 from litestar.response import Template
 
 from app import charts, formatting, policies
-from app.domain import audit, reference, statistics
+from app.domain import reference, statistics
 from app.domain import statistics_views as views
 from app.jobs import statistics as statistics_jobs
 from app.policies import (
@@ -25,20 +24,10 @@ from app.policies import (
     policy,
     public,
 )
-from app.security import client_address
+from app.routes.common import current_viewer, refused
 from app.templating import redirect, render
 
 TABLES = ("mois", "synthese", "organisations", "groupes")
-
-
-async def _refuse(request: Request) -> None:
-    viewer = request.scope["state"]["viewer"]
-    await audit.record(
-        audit.Event.ACCESS_DENIED,
-        actor_id=viewer.id,
-        client_address=client_address(request.scope),
-    )
-    raise PermissionDeniedException()
 
 
 def _query(values: dict[str, str]) -> str:
@@ -108,13 +97,13 @@ def _charts(fig: statistics.Figures, ident: str, scope_label: str) -> dict:
 
 
 async def _dashboard(request: Request, *, every_area: bool = False) -> tuple[dict, int]:
-    viewer = request.scope["state"]["viewer"]
+    viewer = current_viewer(request)
     options = await views.load_options(policies.statistics_scope(viewer))
     params = {k: v for k, v in request.query_params.items()}
     try:
         filters, values, errors = views.parse_filters(params, options)
     except views.OutOfScope:
-        await _refuse(request)
+        raise await refused(request) from None
     context = {
         "title": "Statistiques",
         "options": options,
@@ -266,7 +255,7 @@ async def public_csv(request: Request, tableau: FromQuery[str] = "mois") -> Resp
 
 
 async def _deployment_context(request: Request, organisation: str) -> dict:
-    viewer = request.scope["state"]["viewer"]
+    viewer = current_viewer(request)
     terms = policies.deployment_scope(viewer)
     rows = await statistics.deployment(terms)
     if any(t.areas is None for t in terms):
@@ -277,7 +266,7 @@ async def _deployment_context(request: Request, organisation: str) -> dict:
     if all(t.organisation for t in terms):
         orgs = [o for o in orgs if any(t.organisation == o for t in terms)]
     if organisation and organisation not in orgs:
-        await _refuse(request)
+        raise await refused(request) from None
     counts: dict[str, dict[str, int]] = {}
     for r in rows:
         counts.setdefault(r["organisation"], {})[r["area"]] = r["instructeurs"]
