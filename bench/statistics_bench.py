@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+from inbox_bench import wait_up
 
 ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = "volume.aplus.localhost"
@@ -215,17 +216,7 @@ def main() -> None:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                http.client.HTTPConnection("127.0.0.1", args.port, timeout=1).request(
-                    "GET", "/sante"
-                )
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not start") from None
-                time.sleep(0.3)
+        wait_up(f"http://127.0.0.1:{args.port}/sante")
         g, other = info["bench_group"], info["other_group"]
         scenarios = [
             ("observer", "national, last 12 months", "/statistiques"),
