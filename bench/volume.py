@@ -507,6 +507,8 @@ class _Generator:
         if status == "in_progress" and processed_at:
             status = "processed"
         updated_at = thread[-1][6] if thread else created_at
+        # What participants who do not read private answers sort and date by (state.py).
+        public_updated_at = max((e[6] for e in thread if e[3] == "public"), default=created_at)
         late_at = None
         if status in ("new", "in_progress"):
             late_at = business_days.late_at(created_at, last_answer_at, area)
@@ -549,6 +551,7 @@ class _Generator:
                 first_answer_at,
                 last_answer_at,
                 updated_at,
+                public_updated_at,
                 late_at,
                 processed_at,
                 archived_at,
@@ -582,7 +585,8 @@ class _Generator:
                     created_at,
                     seen,
                     status,
-                    updated_at,
+                    # aplus_participation_rights: the private activity only for its readers.
+                    public_updated_at if is_creator else updated_at,
                     late_at,
                     group_ids,
                     # What aplus_reads_content / aplus_reads_private give for these accounts
@@ -615,6 +619,7 @@ APPLICATION_COLUMNS = [
     "first_answer_at",
     "last_answer_at",
     "updated_at",
+    "public_updated_at",
     "late_at",
     "processed_at",
     "archived_at",
