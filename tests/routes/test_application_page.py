@@ -153,7 +153,8 @@ async def test_queries_do_not_grow_with_messages(client, login, world, monkeypat
     await post(45)
     with_50 = await queries_for_page()
     assert with_5 == with_50
-    # Session with viewer facts, demande facts, audit, the page's reads (demande, mandat,
-    # groups, participants, thread, files), the invitation lists, the active experts (is there
-    # one to offer in the picker?), the réponses types of the viewer's groups, and the seen mark.
-    assert with_50 <= 14
+    # Session with viewer facts, demande facts, the page's reads (one statement: demande,
+    # mandat, groups, participants, thread, files, invited names), the réponses types of the
+    # viewer's groups, the invite form's lists (one statement), and the audit event carrying
+    # the seen mark.
+    assert with_50 <= 6

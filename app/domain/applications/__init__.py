@@ -17,10 +17,12 @@ from app.domain.applications.participants import (
 )
 from app.domain.applications.reading import (
     DemandeView,
+    InviteChoices,
     addressable_groups,
     colleagues_of,
     find_by_creation_key,
     groups_by_ids,
+    invite_choices,
     load_demande,
 )
 from app.domain.applications.state import (
@@ -45,6 +47,7 @@ from app.domain.applications.thread import (
     mark_seen,
     post_answer,
     reopen,
+    seen_mark_moved,
 )
 
 __all__ = [
@@ -52,6 +55,7 @@ __all__ = [
     "DemandeView",
     "DerivedState",
     "Invitation",
+    "InviteChoices",
     "REAL_ANSWER_KINDS",
     "STATUSES",
     "STATUS_LABELS",
@@ -72,6 +76,7 @@ __all__ = [
     "grant_open_applications_to_new_instructor",
     "groups_by_ids",
     "invite",
+    "invite_choices",
     "load_demande",
     "load_participation_group",
     "mark_seen",
@@ -79,6 +84,7 @@ __all__ = [
     "post_answer",
     "refresh_application",
     "reopen",
+    "seen_mark_moved",
     "status_label",
     "wiped_refusal",
 ]

@@ -206,7 +206,7 @@ async def page_context(
         "canned_replies": await canned_replies.of_groups(viewer.group_ids) if can["answer"] else [],
     }
     if can["invite"]:
-        context.update(await invite_context(request, facts, view, invite_form))
+        context.update(await invite_context(request, facts, invite_form))
     return context
 
 
@@ -235,7 +235,7 @@ def next_step(status: str, can: dict, *, creator_side: bool) -> tuple[str | None
 
 
 async def invite_context(
-    request: Request, facts: ApplicationFacts, view, invite_form: dict | None
+    request: Request, facts: ApplicationFacts, invite_form: dict | None
 ) -> dict:
     viewer = current_viewer(request)
     form = invite_form or {"values": {"signature": session_signature(request)}, "errors": {}}
@@ -244,24 +244,14 @@ async def invite_context(
         departement = reference.departement(departement or facts.area).code
     except KeyError:
         departement = facts.area
-    on_demande = {p["id"] for p in view.participants}
-    groups_on = {g["id"] for g in view.groups}
-    colleagues = [
-        c
-        for c in await applications.colleagues_of(viewer.id, viewer.group_ids, helpers_only=False)
-        if c["id"] not in on_demande
-    ]
-    groups = [
-        g for g in await applications.addressable_groups(departement) if g["id"] not in groups_on
-    ]
+    choices = await applications.invite_choices(facts.id, viewer.id, viewer.group_ids, departement)
     return {
-        # Offered while an active expert is not on it yet (participants are already loaded).
-        "invite_experts": policies.can_invite_experts(viewer, facts)
-        and any(e not in on_demande for e in await applications.active_expert_ids()),
+        # Offered while an active expert is not on it yet.
+        "invite_experts": policies.can_invite_experts(viewer, facts) and choices.expert_missing,
         "invite_form": form,
         "invite_departement": departement,
-        "invite_colleagues": colleagues,
-        "invite_groups": groups,
+        "invite_colleagues": choices.colleagues,
+        "invite_groups": choices.groups,
         "departements": reference.DEPARTEMENTS,
     }
 
@@ -275,13 +265,11 @@ async def _load(request: Request, application_id: UUID) -> ApplicationFacts:
 @get("/demandes/{application_id:uuid}", opt=policy(can_open_application, application=DEMANDE))
 async def show_application(request: Request, application_id: FromPath[UUID]) -> Template:
     viewer, facts = current_viewer(request), facts_of(request)
-    anonymised = not policies.can_read_application(viewer, facts)
-    await demande_actions.record_opening(
-        viewer, facts, anonymised=anonymised, client_address=address(request)
-    )
     context = await page_context(request, facts)
-    if not anonymised:
-        await applications.mark_seen(facts.id, viewer.id)
+    # After the reads, so the page shows the seen marks as they were before this opening.
+    await demande_actions.record_opening(
+        viewer, facts, anonymised=context["anonymised"], client_address=address(request)
+    )
     return render(request, "applications/show.html", context)
 
 
