@@ -119,8 +119,9 @@ _PARTICIPANT = [
 ]
 # Hand-written (docs/database.md): the page's reads in one round trip. Each list is an array of
 # anonymous rows, which asyncpg decodes with their own types (uuid, timestamptz, date); the
-# Python below names their fields. A participant's organisation falls back to all the person's
-# groups (a correlated string_agg). The people and groups an entry invited are named here too.
+# Python below names their fields. Group names are looked up per row (a hash join would read
+# every group). A participant's organisation falls back to all the person's groups (a
+# correlated string_agg). The people and groups an entry invited are named here too.
 _DEMANDE_SQL = (
     "SELECT "
     + ", ".join(f'a."{n}"' for n in _APPLICATION)
@@ -133,18 +134,18 @@ _DEMANDE_SQL = (
     "   WHERE ag.application = a.id ORDER BY ag.created_at, g.name) AS group_rows,"
     " ARRAY(SELECT ROW(p.user, p.is_creator, p.last_seen_at, p.created_at, p.group,"
     "   u.first_name, u.last_name, u.qualite, u.email, u.is_instructor, u.is_expert,"
-    "   COALESCE(g.name, (SELECT string_agg(g2.name, ', ' ORDER BY g2.name)"
+    "   COALESCE((SELECT g.name FROM app_group g WHERE g.id = COALESCE(p.group,"
+    "     CASE WHEN p.is_creator THEN a.creator_group END)),"
+    "   (SELECT string_agg(g2.name, ', ' ORDER BY g2.name)"
     '     FROM membership m JOIN app_group g2 ON g2.id = m."group" WHERE m."user" = u.id)))'
     "   FROM participation p JOIN app_user u ON u.id = p.user"
-    "   LEFT JOIN app_group g ON g.id = COALESCE(p.group,"
-    "     CASE WHEN p.is_creator THEN a.creator_group END)"
     "   WHERE p.application = a.id"
     "   ORDER BY p.is_creator DESC, p.created_at, u.last_name) AS participant_rows,"
     " ARRAY(SELECT ROW("
     + ", ".join(f't."{n}"' for n in _names(Answer))
-    + ", u.first_name, u.last_name, u.qualite, g.name)"
+    + ", u.first_name, u.last_name, u.qualite,"
+    "   (SELECT g.name FROM app_group g WHERE g.id = t.author_group))"
     "   FROM answer t JOIN app_user u ON u.id = t.author"
-    "   LEFT JOIN app_group g ON g.id = t.author_group"
     "   WHERE t.application = a.id ORDER BY t.created_at, t.id) AS answer_rows,"
     " ARRAY(SELECT "
     + _row_of("f", _ATTACHMENT)
