@@ -3,6 +3,7 @@ action on the demande gives (the refreshed page for htmx, a 303 with a flash oth
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -82,39 +83,73 @@ def _mask(value: str) -> str:
     return f"masqué ({len(value)} caractère{'s' if len(value) > 1 else ''})"
 
 
-def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bool) -> dict:
-    """One thread entry as the viewer may see it; the anonymised copy carries lengths only."""
-    entry = Fields(
-        {
-            **answer,
-            "author_name": f"{answer['first_name']} {answer['last_name']}".strip(),
-            "kind_label": KIND_LABELS.get(answer["kind"], ""),
-            "added_fields": [
-                {
-                    "code": f["code"],
-                    "label": reference.usager_field_label(f["code"]),
-                    "value": f["value"],
-                    "shown": formatting.usager_value(f["code"], f["value"]),
-                }
-                for f in answer["added_fields"]
-            ],
-            "is_private": answer["visibility"] != "public",
-        }
-    )
+@dataclass(slots=True)
+class EntryView:
+    """One thread entry as the viewer may see it, each shown value computed once.
+
+    Attributes rather than dict keys, and the time already formatted: the thread template reads
+    about twenty of them per entry, and a long thread made its rendering the page's main cost.
+    The anonymised copy carries lengths only.
+    """
+
+    id: UUID
+    kind: str
+    kind_label: str
+    author_name: str
+    author_group_name: str | None
+    time_iso: str
+    time_label: str
+    is_private: bool
+    marks_processed: bool
+    marks_irrelevant: bool
+    # Who an invitation brought in, joined; None when there is nobody to name.
+    invited: str | None
+    body: str
+    body_length: int
+    signature: str
+    files: list[Fields]
+    files_count: int
+    can_download: bool
+    added_fields: list[Fields]
+
+
+def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bool) -> EntryView:
+    kind, created_at = answer["kind"], answer["created_at"]
+    names = [*answer["invited_users"], *answer["invited_groups"]]
+    if answer["invited"].get("experts"):
+        names.append("l'équipe Administration+ (experts)")
+    added = [
+        Fields(
+            code=f["code"],
+            label=reference.usager_field_label(f["code"]),
+            value=f["value"],
+            shown=formatting.usager_value(f["code"], f["value"]),
+        )
+        for f in answer["added_fields"]
+    ]
     if anonymised:
-        entry["body_length"] = len(answer["body"] or "")
-        entry["body"] = ""
-        entry["signature"] = ""
-        entry["files_count"] = len(answer["files"])
-        entry["files"] = []
-        entry["added_fields"] = [
-            {**f, "value": _mask(f["value"]), "shown": _mask(f["value"])}
-            for f in entry["added_fields"]
-        ]
-        entry["can_download"] = False
-    else:
-        entry["can_download"] = policies.can_download_file(viewer, facts, answer["visibility"])
-    return entry
+        added = [Fields(f, value=_mask(f["value"]), shown=_mask(f["value"])) for f in added]
+    return EntryView(
+        id=answer["id"],
+        kind=kind,
+        kind_label=KIND_LABELS.get(kind, ""),
+        author_name=f"{answer['first_name']} {answer['last_name']}".strip(),
+        author_group_name=answer["author_group_name"],
+        time_iso=created_at.isoformat(),
+        time_label=formatting.datetime_fr(created_at),
+        is_private=answer["visibility"] != "public",
+        marks_processed=answer["marks_processed"],
+        marks_irrelevant=answer["marks_irrelevant"],
+        invited=", ".join(names) if kind == "invitation" and names else None,
+        body="" if anonymised else answer["body"],
+        body_length=len(answer["body"] or ""),
+        signature="" if anonymised else answer["signature"],
+        files=[] if anonymised else [Fields(f) for f in answer["files"]],
+        files_count=len(answer["files"]),
+        can_download=not anonymised
+        and policies.can_download_file(viewer, facts, answer["visibility"]),
+        added_fields=added,
+    )
 
 
 async def page_context(
@@ -146,7 +181,7 @@ async def page_context(
     ]
     # Fields added later by the creator appear in the usager box too (spec §4.2).
     for entry in entries:
-        usager += [(f["label"], f["value"], f["code"]) for f in entry["added_fields"]]
+        usager += [(f["label"], f["value"], f["code"]) for f in entry.added_fields]
     if anonymised:
         usager = [(label, _mask(value or "")) for label, value, _code in usager]
     else:
