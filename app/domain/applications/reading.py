@@ -217,14 +217,16 @@ _PICKER_GROUP = [
 _INVITE_SQL = (
     "SELECT ARRAY(SELECT ROW(u.id, u.first_name, u.last_name, u.email, u.qualite)"
     "   FROM app_user u"
-    '   WHERE u.id IN (SELECT m."user" FROM membership m WHERE m."group" = ANY({}))'
+    # An array, not IN (subquery): the members are found by id, not by reading every account.
+    '   WHERE u.id = ANY(ARRAY(SELECT m."user" FROM membership m WHERE m."group" = ANY({})))'
     "   AND u.id <> {} AND u.disabled_at IS NULL"
     "   AND u.id NOT IN (SELECT p.user FROM participation p WHERE p.application = {})"
     "   ORDER BY u.last_name, u.first_name, u.id) AS colleague_rows,"
     " ARRAY(SELECT ROW(g.id, g.name, g.short_description, g.public_note, g.organisation,"
     "   o.short_name, o.category)"
     "   FROM app_group g LEFT JOIN organisation o ON o.code = g.organisation"
-    '   WHERE {} = ANY(g.areas) AND g.id IN (SELECT m."group" FROM membership m'
+    # @> rather than = ANY: the GIN index on areas finds the département's groups.
+    '   WHERE g.areas @> ARRAY[{}]::varchar[] AND g.id IN (SELECT m."group" FROM membership m'
     '     JOIN app_user i ON i.id = m."user" WHERE i.is_instructor AND i.disabled_at IS NULL)'
     '   AND g.id NOT IN (SELECT ag."group" FROM application_group ag WHERE ag.application = {})'
     "   ORDER BY o.short_name, g.name, g.id) AS group_rows,"
