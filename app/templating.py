@@ -55,6 +55,8 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals["shared_account_signature"] = SHARED_ACCOUNT_SIGNATURE
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # Templates only change with a deployment: no stat() of each one at every render.
+    env.auto_reload = not get_settings().is_production
 
 
 def template_config() -> TemplateConfig:

@@ -164,8 +164,15 @@ _DEMANDE_SQL = (
 )
 
 
+# Most entries carry no invitation and no added field: no parser for those.
+_EMPTY_JSON = {"{}": dict, "[]": list}
+
+
 def _json(value):
-    return json.loads(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        empty = _EMPTY_JSON.get(value)
+        return empty() if empty is not None else json.loads(value)
+    return value
 
 
 async def load_demande(application_id: UUID) -> DemandeView:

@@ -4,6 +4,7 @@ action on the demande gives (the refreshed page for htmx, a 303 with a flash oth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -65,7 +66,9 @@ def facts_of(request: Request) -> ApplicationFacts:
     return loaded(request, "application")
 
 
+@cache
 def usager_field_rows() -> list[dict]:
+    """The optional usager fields and who requires them (reference data: built once)."""
     required_by: dict[str, list[str]] = {}
     for organisation, codes in reference.REQUIRED_USAGER_FIELDS_BY_ORGANISATION.items():
         for code in codes:
