@@ -290,7 +290,6 @@ async def invite_context(
         "invite_departement": departement,
         "invite_colleagues": choices.colleagues,
         "invite_groups": choices.groups,
-        "departements": reference.DEPARTEMENTS,
     }
 
 
