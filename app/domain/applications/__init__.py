@@ -18,12 +18,14 @@ from app.domain.applications.participants import (
 from app.domain.applications.reading import (
     DemandeView,
     InviteChoices,
+    PageLists,
     addressable_groups,
     colleagues_of,
     find_by_creation_key,
     groups_by_ids,
     invite_choices,
     load_demande,
+    page_lists,
 )
 from app.domain.applications.state import (
     CREATOR_STATUS_LABELS,
@@ -56,6 +58,7 @@ __all__ = [
     "DerivedState",
     "Invitation",
     "InviteChoices",
+    "PageLists",
     "REAL_ANSWER_KINDS",
     "STATUSES",
     "STATUS_LABELS",
@@ -81,6 +84,7 @@ __all__ = [
     "load_participation_group",
     "mark_seen",
     "open_applications_of_group",
+    "page_lists",
     "post_answer",
     "refresh_application",
     "reopen",

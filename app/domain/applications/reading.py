@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
 
+from piccolo.querystring import QueryString
 from piccolo.table import Table
 
 from app.tables import (
@@ -221,8 +222,8 @@ _PICKER_GROUP = [
 ]
 # Hand-written (docs/database.md): the three lists of the invite form in one round trip, with
 # the rules of `colleagues_of` (helpers_only=False) and `addressable_groups`; ids break ties.
-_INVITE_SQL = (
-    "SELECT ARRAY(SELECT ROW(u.id, u.first_name, u.last_name, u.email, u.qualite)"
+_INVITE_COLUMNS = (
+    "ARRAY(SELECT ROW(u.id, u.first_name, u.last_name, u.email, u.qualite)"
     "   FROM app_user u"
     # An array, not IN (subquery): the members are found by id, not by reading every account.
     '   WHERE u.id = ANY(ARRAY(SELECT m."user" FROM membership m WHERE m."group" = ANY({})))'
@@ -243,24 +244,51 @@ _INVITE_SQL = (
 )
 
 
+@dataclass
+class PageLists:
+    invite: InviteChoices | None
+    # The rows of the column passed as `more` (e.g. the réponses types); None when not asked.
+    more: list[tuple] | None
+
+
+async def page_lists(
+    application_id: UUID,
+    viewer_id: UUID,
+    group_ids: Iterable[UUID],
+    *,
+    invite_area: str | None,
+    more: QueryString | None = None,
+) -> PageLists:
+    """The demande page's lists besides the demande, in one statement (none when none is
+    asked): the invite form's (`invite_choices`) when `invite_area` is given, and `more`, an
+    array column another module builds."""
+    columns: list[str] = []
+    args: list = []
+    if invite_area is not None:
+        columns.append(_INVITE_COLUMNS)
+        args += [list(group_ids), viewer_id, application_id, invite_area]
+        args += [application_id, application_id]
+    if more is not None:
+        columns.append("{} AS more_rows")
+        args.append(more)
+    if not columns:
+        return PageLists(invite=None, more=None)
+    row = (await Application.raw("SELECT " + ", ".join(columns), *args))[0]
+    invite = None
+    if invite_area is not None:
+        invite = InviteChoices(
+            colleagues=[dict(zip(_COLLEAGUE, r, strict=True)) for r in row["colleague_rows"]],
+            groups=[dict(zip(_PICKER_GROUP, r, strict=True)) for r in row["group_rows"]],
+            expert_missing=row["expert_missing"],
+        )
+    return PageLists(invite=invite, more=row["more_rows"] if more is not None else None)
+
+
 async def invite_choices(
     application_id: UUID, viewer_id: UUID, group_ids: Iterable[UUID], area: str
 ) -> InviteChoices:
     """Colleagues of the viewer's groups, the département's groups with an active instructeur
     and whether an expert is missing: those not on the demande yet."""
-    row = (
-        await Application.raw(
-            _INVITE_SQL,
-            list(group_ids),
-            viewer_id,
-            application_id,
-            area,
-            application_id,
-            application_id,
-        )
-    )[0]
-    return InviteChoices(
-        colleagues=[dict(zip(_COLLEAGUE, r, strict=True)) for r in row["colleague_rows"]],
-        groups=[dict(zip(_PICKER_GROUP, r, strict=True)) for r in row["group_rows"]],
-        expert_missing=row["expert_missing"],
-    )
+    lists = await page_lists(application_id, viewer_id, group_ids, invite_area=area)
+    assert lists.invite is not None
+    return lists.invite

@@ -241,10 +241,19 @@ async def page_context(
         "answer_form": answer_form
         or {"values": {"signature": session_signature(request)}, "errors": {}},
         "archive_form": archive_form or {"values": {}, "errors": {}},
-        "canned_replies": await canned_replies.of_groups(viewer.group_ids) if can["answer"] else [],
     }
-    if can["invite"]:
-        context.update(await invite_context(request, facts, invite_form))
+    # The réponses types and the invite form's lists in one statement (when either is shown).
+    departement = invite_departement(request, facts, invite_form) if can["invite"] else None
+    lists = await applications.page_lists(
+        facts.id,
+        viewer.id,
+        viewer.group_ids,
+        invite_area=departement,
+        more=canned_replies.rows_of_groups(viewer.group_ids) if can["answer"] else None,
+    )
+    context["canned_replies"] = canned_replies.from_rows(lists.more or [])
+    if lists.invite is not None:
+        context.update(await invite_context(request, facts, invite_form, lists.invite))
     return context
 
 
@@ -272,17 +281,30 @@ def next_step(status: str, can: dict, *, creator_side: bool) -> tuple[str | None
     return "answer", "répondre"
 
 
+def invite_departement(request: Request, facts: ApplicationFacts, invite_form: dict | None) -> str:
+    """The département whose groups the invite form lists: chosen (query or posted form), else
+    the demande's own."""
+    values = (invite_form or {}).get("values", {})
+    departement = request.query_params.get("departement") or values.get("departement")
+    try:
+        return reference.departement(departement or facts.area).code
+    except KeyError:
+        return facts.area
+
+
 async def invite_context(
-    request: Request, facts: ApplicationFacts, invite_form: dict | None
+    request: Request,
+    facts: ApplicationFacts,
+    invite_form: dict | None,
+    choices: applications.InviteChoices | None = None,
 ) -> dict:
     viewer = current_viewer(request)
     form = invite_form or {"values": {"signature": session_signature(request)}, "errors": {}}
-    departement = request.query_params.get("departement") or form["values"].get("departement")
-    try:
-        departement = reference.departement(departement or facts.area).code
-    except KeyError:
-        departement = facts.area
-    choices = await applications.invite_choices(facts.id, viewer.id, viewer.group_ids, departement)
+    departement = invite_departement(request, facts, invite_form)
+    if choices is None:
+        choices = await applications.invite_choices(
+            facts.id, viewer.id, viewer.group_ids, departement
+        )
     return {
         # Offered while an active expert is not on it yet.
         "invite_experts": policies.can_invite_experts(viewer, facts) and choices.expert_missing,
