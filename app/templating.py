@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment
 from litestar import Request, Response
 from litestar.datastructures import Cookie
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.template.config import TemplateConfig
+from markupsafe import Markup
 
 from app import formatting, policies
+from app.domain import reference
 from app.domain.application_forms import SHARED_ACCOUNT_SIGNATURE
 from app.settings import get_settings
 
@@ -44,6 +49,22 @@ class Fields(dict):
             raise AttributeError(name) from None
 
 
+def _departement_options(env: Environment) -> Callable[[str], Markup]:
+    """The département picker's options, each of the ~100 variants rendered once (a long
+    loop of reference data on every demande page otherwise); every render while templates
+    may change (development)."""
+
+    def render(selected: str) -> Markup:
+        html = env.get_template("applications/_departement_options.html").render(
+            departements=reference.DEPARTEMENTS, selected=selected
+        )
+        return Markup(html.rstrip("\n"))
+
+    if env.auto_reload:
+        return render
+    return lru_cache(maxsize=None)(render)
+
+
 def _configure(engine: JinjaTemplateEngine) -> None:
     env = engine.engine
     env.filters["display_name"] = display_name
@@ -55,6 +76,9 @@ def _configure(engine: JinjaTemplateEngine) -> None:
     env.globals["shared_account_signature"] = SHARED_ACCOUNT_SIGNATURE
     env.trim_blocks = True
     env.lstrip_blocks = True
+    # Templates only change with a deployment: no stat() of each one at every render.
+    env.auto_reload = not get_settings().is_production
+    env.globals["departement_options"] = _departement_options(env)
 
 
 def template_config() -> TemplateConfig:

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from enum import StrEnum
 from uuid import UUID
 
+from piccolo.querystring import QueryString
+
 from app import clock
 from app.tables import AuditEvent
 
@@ -67,20 +69,42 @@ async def record(
     file_id: UUID | None = None,
     client_address: str = "",
     changed_fields: Iterable[str] = (),
+    along: QueryString | None = None,
 ) -> None:
-    """Write one event; for edits, `changed_fields` names the fields (never their values)."""
-    await AuditEvent.insert(
-        AuditEvent(
-            code=code.value,
-            actor_id=actor_id,
-            target_user_id=user_id,
-            target_group_id=group_id,
-            target_application_id=application_id,
-            target_file_id=file_id,
-            client_address=client_address,
-            changed_fields=list(dict.fromkeys(changed_fields)),
-            created_at=clock.now(),
+    """Write one event; for edits, `changed_fields` names the fields (never their values).
+
+    `along`: a data-changing statement sent in the same round trip (a CTE of the insert), so
+    both commit or neither does, e.g. the seen mark of a demande opened.
+    """
+    if along is not None:
+        await AuditEvent.raw(
+            "WITH along AS ({}) INSERT INTO audit_event (code, actor_id, target_user_id,"
+            " target_group_id, target_application_id, target_file_id, client_address,"
+            " changed_fields, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+            along,
+            code.value,
+            actor_id,
+            user_id,
+            group_id,
+            application_id,
+            file_id,
+            client_address,
+            list(dict.fromkeys(changed_fields)),
+            clock.now(),
         )
-    )
+    else:
+        await AuditEvent.insert(
+            AuditEvent(
+                code=code.value,
+                actor_id=actor_id,
+                target_user_id=user_id,
+                target_group_id=group_id,
+                target_application_id=application_id,
+                target_file_id=file_id,
+                client_address=client_address,
+                changed_fields=list(dict.fromkeys(changed_fields)),
+                created_at=clock.now(),
+            )
+        )
     # Ids only: safe to log.
     log.info("audit %s actor=%s application=%s", code.value, actor_id, application_id)

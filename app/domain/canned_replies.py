@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
+from piccolo.querystring import QueryString
+
 from app import clock, formatting
 from app.domain import audit
 from app.piccolo_conf import DB
@@ -52,6 +54,23 @@ _SELECT = (
     " FROM canned_reply c JOIN app_group g ON g.id = c.group"
     " LEFT JOIN app_user u ON u.id = c.updated_by"
 )
+
+
+def rows_of_groups(group_ids: frozenset[UUID] | list[UUID]) -> QueryString:
+    """`of_groups` as one column of a larger statement, an array of rows in `CannedReply`'s
+    field order: the demande page reads it with the invite form's lists, in one round trip."""
+    return QueryString(
+        "ARRAY(SELECT ROW(c.id, c.group, c.title, c.text, c.updated_at,"
+        " coalesce(trim(u.first_name || ' ' || u.last_name), ''), g.name)"
+        " FROM canned_reply c JOIN app_group g ON g.id = c.group"
+        " LEFT JOIN app_user u ON u.id = c.updated_by"
+        " WHERE c.group = ANY({}) ORDER BY lower(g.name), g.id, lower(c.title), c.id)",
+        list(group_ids),
+    )
+
+
+def from_rows(rows: list[tuple]) -> list[CannedReply]:
+    return [CannedReply(*row) for row in rows]
 
 
 def _reply(row: dict) -> CannedReply:

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from asyncpg.exceptions import UniqueViolationError
 
-from app import notifications, policies
+from app import clock, notifications, policies
 from app.domain import applications, audit, files
 from app.piccolo_conf import DB
 from app.policies import ApplicationFacts, Viewer
@@ -183,11 +183,15 @@ async def reopen(viewer: Viewer, facts: ApplicationFacts, *, client_address: str
 async def record_opening(
     viewer: Viewer, facts: ApplicationFacts, *, anonymised: bool, client_address: str
 ) -> None:
-    await _record(
+    """The opening in the audit log; a reader's seen mark moves in the same statement."""
+    await audit.record(
         Event.APPLICATION_OPENED_ANONYMISED if anonymised else Event.APPLICATION_OPENED,
-        viewer,
-        facts.id,
-        client_address,
+        actor_id=viewer.id,
+        application_id=facts.id,
+        client_address=client_address,
+        along=None
+        if anonymised
+        else applications.seen_mark_moved(facts.id, viewer.id, clock.now()),
     )
 
 

@@ -8,6 +8,7 @@ from factories import make_application, make_user
 from support.demande_forms import text
 from support.queries import QueryCounter
 
+from app import clock
 from app.domain import applications
 from app.tables import AuditEvent, Participation
 
@@ -64,6 +65,49 @@ async def test_instructor_view_labels_and_seen_mark_and_audit(client, login, wor
     assert [(e["code"], e["target_application_id"]) for e in events] == [
         ("application_opened", application.id)
     ]
+
+
+async def _seen_at(application_id, user_id):
+    row = await (
+        Participation.select(Participation.last_seen_at)
+        .where((Participation.application == application_id) & (Participation.user == user_id))
+        .first()
+    )
+    return row["last_seen_at"]
+
+
+async def test_seen_mark_moves_only_when_it_changes_what_is_shown(client, login, world):
+    application = await demande(world)
+    await login(world.caf_agent)
+    # Ten seconds into a minute: the next requests stay within it.
+    now = clock.now()
+    clock.travel(70 - now.second - now.microsecond / 1_000_000)
+    await client.get(f"/demandes/{application.id}")
+    first = await _seen_at(application.id, world.caf_agent.id)
+    assert first is not None
+
+    # A reload in the same minute: the participants list and the inbox would read the same.
+    clock.travel(20)
+    await client.get(f"/demandes/{application.id}")
+    assert await _seen_at(application.id, world.caf_agent.id) == first
+
+    # Someone else wrote since: the entry is read now, the mark moves (inbox: not unread).
+    await applications.post_answer(application.id, world.aidant, body="Précision.")
+    clock.travel(1)
+    await client.get(f"/demandes/{application.id}")
+    second = await _seen_at(application.id, world.caf_agent.id)
+    assert second > first
+
+    # Another minute: "Vue le … à HH:MM" changes, so does the mark.
+    clock.travel(60)
+    await client.get(f"/demandes/{application.id}")
+    assert await _seen_at(application.id, world.caf_agent.id) > second
+
+    # Every opening is in the audit log, moved mark or not.
+    events = await AuditEvent.select(AuditEvent.code).where(
+        AuditEvent.actor_id == world.caf_agent.id
+    )
+    assert [e["code"] for e in events] == ["application_opened"] * 4
 
 
 async def test_processed_reads_a_archiver_for_the_creator(client, login, world):
@@ -153,7 +197,7 @@ async def test_queries_do_not_grow_with_messages(client, login, world, monkeypat
     await post(45)
     with_50 = await queries_for_page()
     assert with_5 == with_50
-    # Session with viewer facts, demande facts, audit, the page's reads (demande, mandat,
-    # groups, participants, thread, files), the invitation lists, the active experts (is there
-    # one to offer in the picker?), the réponses types of the viewer's groups, and the seen mark.
-    assert with_50 <= 14
+    # Session with viewer facts, demande facts, the page's reads (one statement: demande,
+    # mandat, groups, participants, thread, files, invited names), the réponses types and the
+    # invite form's lists (one statement), and the audit event carrying the seen mark.
+    assert with_50 <= 5

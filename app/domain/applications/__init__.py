@@ -17,11 +17,15 @@ from app.domain.applications.participants import (
 )
 from app.domain.applications.reading import (
     DemandeView,
+    InviteChoices,
+    PageLists,
     addressable_groups,
     colleagues_of,
     find_by_creation_key,
     groups_by_ids,
+    invite_choices,
     load_demande,
+    page_lists,
 )
 from app.domain.applications.state import (
     CREATOR_STATUS_LABELS,
@@ -45,6 +49,7 @@ from app.domain.applications.thread import (
     mark_seen,
     post_answer,
     reopen,
+    seen_mark_moved,
 )
 
 __all__ = [
@@ -52,6 +57,8 @@ __all__ = [
     "DemandeView",
     "DerivedState",
     "Invitation",
+    "InviteChoices",
+    "PageLists",
     "REAL_ANSWER_KINDS",
     "STATUSES",
     "STATUS_LABELS",
@@ -72,13 +79,16 @@ __all__ = [
     "grant_open_applications_to_new_instructor",
     "groups_by_ids",
     "invite",
+    "invite_choices",
     "load_demande",
     "load_participation_group",
     "mark_seen",
     "open_applications_of_group",
+    "page_lists",
     "post_answer",
     "refresh_application",
     "reopen",
+    "seen_mark_moved",
     "status_label",
     "wiped_refusal",
 ]

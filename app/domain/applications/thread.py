@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from uuid import UUID
 
+from piccolo.querystring import QueryString
+
 from app import clock
 from app.domain import business_days
 from app.domain.applications.participants import add_groups, add_users, experts_not_on
@@ -142,6 +144,28 @@ async def reopen(application_id: UUID, by: User) -> None:
 async def mark_seen(application_id: UUID, user_id: UUID) -> None:
     await Participation.update({Participation.last_seen_at: clock.now()}).where(
         (Participation.application == application_id) & (Participation.user == user_id)
+    )
+
+
+def seen_mark_moved(application_id: UUID, user_id: UUID, now: datetime) -> QueryString:
+    """The statement that moves a reader's seen mark to `now` when that changes something.
+
+    The mark drives the participants list ("Vue le …", to the minute) and the inbox (never
+    opened, unread entries of others): it moves when it was never set, when it shows another
+    minute, or when someone else wrote after it. Otherwise it stays, so reloading the demande
+    writes no participation row (docs/decisions/2026-12-02-demande-page-cost.md). Hand-written
+    so it can ride in the audit event's statement (`audit.record(along=…)`).
+    """
+    return QueryString(
+        'UPDATE participation p SET last_seen_at = {} WHERE p.application = {} AND p."user" = {}'
+        " AND (p.last_seen_at IS NULL"
+        " OR date_trunc('minute', p.last_seen_at) <> date_trunc('minute', {}::timestamptz)"
+        " OR EXISTS (SELECT 1 FROM answer t WHERE t.application = p.application"
+        ' AND t.author <> p."user" AND t.created_at > p.last_seen_at))',
+        now,
+        application_id,
+        user_id,
+        now,
     )
 
 

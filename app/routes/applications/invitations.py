@@ -28,7 +28,7 @@ async def invite_group_picker(request: Request, application_id: FromPath[UUID]) 
     """The groups of a département that can be invited (htmx partial of the invite form)."""
     facts = facts_of(request)
     view = await applications.load_demande(facts.id)
-    context = await invite_context(request, facts, view, None)
+    context = await invite_context(request, facts, None)
     return render(request, "applications/_invite_groups.html", {**context, "app": view.application})
 
 

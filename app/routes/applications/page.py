@@ -3,6 +3,8 @@ action on the demande gives (the refreshed page for htmx, a 303 with a flash oth
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -64,7 +66,9 @@ def facts_of(request: Request) -> ApplicationFacts:
     return loaded(request, "application")
 
 
+@cache
 def usager_field_rows() -> list[dict]:
+    """The optional usager fields and who requires them (reference data: built once)."""
     required_by: dict[str, list[str]] = {}
     for organisation, codes in reference.REQUIRED_USAGER_FIELDS_BY_ORGANISATION.items():
         for code in codes:
@@ -82,39 +86,73 @@ def _mask(value: str) -> str:
     return f"masqué ({len(value)} caractère{'s' if len(value) > 1 else ''})"
 
 
-def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bool) -> dict:
-    """One thread entry as the viewer may see it; the anonymised copy carries lengths only."""
-    entry = Fields(
-        {
-            **answer,
-            "author_name": f"{answer['first_name']} {answer['last_name']}".strip(),
-            "kind_label": KIND_LABELS.get(answer["kind"], ""),
-            "added_fields": [
-                {
-                    "code": f["code"],
-                    "label": reference.usager_field_label(f["code"]),
-                    "value": f["value"],
-                    "shown": formatting.usager_value(f["code"], f["value"]),
-                }
-                for f in answer["added_fields"]
-            ],
-            "is_private": answer["visibility"] != "public",
-        }
-    )
+@dataclass(slots=True)
+class EntryView:
+    """One thread entry as the viewer may see it, each shown value computed once.
+
+    Attributes rather than dict keys, and the time already formatted: the thread template reads
+    about twenty of them per entry, and a long thread made its rendering the page's main cost.
+    The anonymised copy carries lengths only.
+    """
+
+    id: UUID
+    kind: str
+    kind_label: str
+    author_name: str
+    author_group_name: str | None
+    time_iso: str
+    time_label: str
+    is_private: bool
+    marks_processed: bool
+    marks_irrelevant: bool
+    # Who an invitation brought in, joined; None when there is nobody to name.
+    invited: str | None
+    body: str
+    body_length: int
+    signature: str
+    files: list[Fields]
+    files_count: int
+    can_download: bool
+    added_fields: list[Fields]
+
+
+def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bool) -> EntryView:
+    kind, created_at = answer["kind"], answer["created_at"]
+    names = [*answer["invited_users"], *answer["invited_groups"]]
+    if answer["invited"].get("experts"):
+        names.append("l'équipe Administration+ (experts)")
+    added = [
+        Fields(
+            code=f["code"],
+            label=reference.usager_field_label(f["code"]),
+            value=f["value"],
+            shown=formatting.usager_value(f["code"], f["value"]),
+        )
+        for f in answer["added_fields"]
+    ]
     if anonymised:
-        entry["body_length"] = len(answer["body"] or "")
-        entry["body"] = ""
-        entry["signature"] = ""
-        entry["files_count"] = len(answer["files"])
-        entry["files"] = []
-        entry["added_fields"] = [
-            {**f, "value": _mask(f["value"]), "shown": _mask(f["value"])}
-            for f in entry["added_fields"]
-        ]
-        entry["can_download"] = False
-    else:
-        entry["can_download"] = policies.can_download_file(viewer, facts, answer["visibility"])
-    return entry
+        added = [Fields(f, value=_mask(f["value"]), shown=_mask(f["value"])) for f in added]
+    return EntryView(
+        id=answer["id"],
+        kind=kind,
+        kind_label=KIND_LABELS.get(kind, ""),
+        author_name=f"{answer['first_name']} {answer['last_name']}".strip(),
+        author_group_name=answer["author_group_name"],
+        time_iso=created_at.isoformat(),
+        time_label=formatting.datetime_fr(created_at),
+        is_private=answer["visibility"] != "public",
+        marks_processed=answer["marks_processed"],
+        marks_irrelevant=answer["marks_irrelevant"],
+        invited=", ".join(names) if kind == "invitation" and names else None,
+        body="" if anonymised else answer["body"],
+        body_length=len(answer["body"] or ""),
+        signature="" if anonymised else answer["signature"],
+        files=[] if anonymised else [Fields(f) for f in answer["files"]],
+        files_count=len(answer["files"]),
+        can_download=not anonymised
+        and policies.can_download_file(viewer, facts, answer["visibility"]),
+        added_fields=added,
+    )
 
 
 async def page_context(
@@ -146,7 +184,7 @@ async def page_context(
     ]
     # Fields added later by the creator appear in the usager box too (spec §4.2).
     for entry in entries:
-        usager += [(f["label"], f["value"], f["code"]) for f in entry["added_fields"]]
+        usager += [(f["label"], f["value"], f["code"]) for f in entry.added_fields]
     if anonymised:
         usager = [(label, _mask(value or "")) for label, value, _code in usager]
     else:
@@ -203,10 +241,19 @@ async def page_context(
         "answer_form": answer_form
         or {"values": {"signature": session_signature(request)}, "errors": {}},
         "archive_form": archive_form or {"values": {}, "errors": {}},
-        "canned_replies": await canned_replies.of_groups(viewer.group_ids) if can["answer"] else [],
     }
-    if can["invite"]:
-        context.update(await invite_context(request, facts, view, invite_form))
+    # The réponses types and the invite form's lists in one statement (when either is shown).
+    departement = invite_departement(request, facts, invite_form) if can["invite"] else None
+    lists = await applications.page_lists(
+        facts.id,
+        viewer.id,
+        viewer.group_ids,
+        invite_area=departement,
+        more=canned_replies.rows_of_groups(viewer.group_ids) if can["answer"] else None,
+    )
+    context["canned_replies"] = canned_replies.from_rows(lists.more or [])
+    if lists.invite is not None:
+        context.update(await invite_context(request, facts, invite_form, lists.invite))
     return context
 
 
@@ -234,35 +281,37 @@ def next_step(status: str, can: dict, *, creator_side: bool) -> tuple[str | None
     return "answer", "répondre"
 
 
+def invite_departement(request: Request, facts: ApplicationFacts, invite_form: dict | None) -> str:
+    """The département whose groups the invite form lists: chosen (query or posted form), else
+    the demande's own."""
+    values = (invite_form or {}).get("values", {})
+    departement = request.query_params.get("departement") or values.get("departement")
+    try:
+        return reference.departement(departement or facts.area).code
+    except KeyError:
+        return facts.area
+
+
 async def invite_context(
-    request: Request, facts: ApplicationFacts, view, invite_form: dict | None
+    request: Request,
+    facts: ApplicationFacts,
+    invite_form: dict | None,
+    choices: applications.InviteChoices | None = None,
 ) -> dict:
     viewer = current_viewer(request)
     form = invite_form or {"values": {"signature": session_signature(request)}, "errors": {}}
-    departement = request.query_params.get("departement") or form["values"].get("departement")
-    try:
-        departement = reference.departement(departement or facts.area).code
-    except KeyError:
-        departement = facts.area
-    on_demande = {p["id"] for p in view.participants}
-    groups_on = {g["id"] for g in view.groups}
-    colleagues = [
-        c
-        for c in await applications.colleagues_of(viewer.id, viewer.group_ids, helpers_only=False)
-        if c["id"] not in on_demande
-    ]
-    groups = [
-        g for g in await applications.addressable_groups(departement) if g["id"] not in groups_on
-    ]
+    departement = invite_departement(request, facts, invite_form)
+    if choices is None:
+        choices = await applications.invite_choices(
+            facts.id, viewer.id, viewer.group_ids, departement
+        )
     return {
-        # Offered while an active expert is not on it yet (participants are already loaded).
-        "invite_experts": policies.can_invite_experts(viewer, facts)
-        and any(e not in on_demande for e in await applications.active_expert_ids()),
+        # Offered while an active expert is not on it yet.
+        "invite_experts": policies.can_invite_experts(viewer, facts) and choices.expert_missing,
         "invite_form": form,
         "invite_departement": departement,
-        "invite_colleagues": colleagues,
-        "invite_groups": groups,
-        "departements": reference.DEPARTEMENTS,
+        "invite_colleagues": choices.colleagues,
+        "invite_groups": choices.groups,
     }
 
 
@@ -275,13 +324,11 @@ async def _load(request: Request, application_id: UUID) -> ApplicationFacts:
 @get("/demandes/{application_id:uuid}", opt=policy(can_open_application, application=DEMANDE))
 async def show_application(request: Request, application_id: FromPath[UUID]) -> Template:
     viewer, facts = current_viewer(request), facts_of(request)
-    anonymised = not policies.can_read_application(viewer, facts)
-    await demande_actions.record_opening(
-        viewer, facts, anonymised=anonymised, client_address=address(request)
-    )
     context = await page_context(request, facts)
-    if not anonymised:
-        await applications.mark_seen(facts.id, viewer.id)
+    # After the reads, so the page shows the seen marks as they were before this opening.
+    await demande_actions.record_opening(
+        viewer, facts, anonymised=context["anonymised"], client_address=address(request)
+    )
     return render(request, "applications/show.html", context)
 
 
