@@ -144,6 +144,13 @@ async def test_anonymous_is_sent_to_login(client, world):
 async def test_admin_sees_it_anonymised(client, login, world):
     application = await demande(world)
     await applications.post_answer(application.id, world.caf_agent, body="Réponse secrète.")
+    # Added later by the creator: masked once, with the length of the real value.
+    await applications.post_answer(
+        application.id,
+        world.aidant,
+        kind="usager_fields",
+        added_fields=[{"code": "caf_id", "value": "1234567"}],
+    )
     admin = await make_user(admin=True, admin_areas=["75"])
     await login(admin)
     response, page = await client.page(f"/demandes/{application.id}")
@@ -160,6 +167,8 @@ async def test_admin_sees_it_anonymised(client, login, world):
     assert f"Description de {len('Situation très particulière.')} caractères" in body
     assert "Message de 16 caractères" in body
     assert "masqué (6 caractères)" in body
+    box = page.select_one("dl.aplus-usager").get_text(" ", strip=True)
+    assert "masqué (7 caractères)" in box and "1234567" not in body
     assert not page.select("a[href*='/fichiers/']")
     # Not a participant: nothing to answer, no "seen" mark, an anonymised opening in the log.
     assert not page.select("form[action$='/reponses']")

@@ -168,11 +168,12 @@ async def page_context(
     anonymised = not policies.can_read_application(viewer, facts)
     view = await applications.load_demande(facts.id)
     app = Fields(view.application)
-    entries = [
-        _entry(a, viewer, facts, anonymised)
+    shown = [
+        a
         for a in view.answers
         if anonymised or policies.can_read_answer(viewer, facts, a["visibility"])
     ]
+    entries = [_entry(a, viewer, facts, anonymised) for a in shown]
     creator_view = policies.is_creator(viewer, facts)
     usager = [
         ("Prénom", app["usager_first_name"], ""),
@@ -182,9 +183,13 @@ async def page_context(
         (reference.usager_field_label(f["code"]), f["value"], f["code"])
         for f in app["usager_fields"]
     ]
-    # Fields added later by the creator appear in the usager box too (spec §4.2).
-    for entry in entries:
-        usager += [(f["label"], f["value"], f["code"]) for f in entry.added_fields]
+    # Fields added later by the creator appear in the usager box too (spec §4.2); from the
+    # answers themselves, whose values the anonymised entries no longer hold.
+    usager += [
+        (reference.usager_field_label(f["code"]), f["value"], f["code"])
+        for a in shown
+        for f in a["added_fields"]
+    ]
     if anonymised:
         usager = [(label, _mask(value or "")) for label, value, _code in usager]
     else:
