@@ -112,9 +112,7 @@ def derive_state(
         is_irrelevant=any(e.marks_irrelevant for e in thread),
         answers_count=count,
         updated_at=thread[-1].created_at if thread else created_at,
-        public_updated_at=max(
-            (e.created_at for e in thread if e.is_public), default=created_at
-        ),
+        public_updated_at=max((e.created_at for e in thread if e.is_public), default=created_at),
     )
 
 
