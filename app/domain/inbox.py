@@ -263,7 +263,7 @@ async def load_page(
         tab = _first_match_tab(viewer, tab, counts)
     tab_counts, group_counts, capped = _tally(viewer, tab, counts)
 
-    filters = scope_filters(viewer, selected, terms, counts.narrow, counts.kept)
+    filters = scope_filters(viewer, selected, terms, counts.plan, counts.kept)
     backwards = before is not None and after is None
     rows = await _list_rows(viewer, tab, filters, now, before if backwards else after, backwards)
     more = len(rows) > PAGE_SIZE

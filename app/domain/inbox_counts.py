@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from app.domain.inbox_search import KeptMatches, scope_filters, search_is_narrow
+from app.domain.inbox_search import KeptMatches, SearchPlan, scope_filters, search_plan
 from app.policies import Viewer
 from app.tables import Application, Group
 
@@ -40,8 +40,8 @@ CACHE_ENTRIES = 2000
 class ScopeCounts:
     own_groups: list[dict]
     selected: list[UUID]
-    # The search plan (see inbox_search.scope_filters); True without a search.
-    narrow: bool
+    # How the search reads the database (see inbox_search.search_plan).
+    plan: SearchPlan
     buckets: list[dict]
     # When the first open demande counted as not late turns late (None: none will).
     expires_at: datetime | None
@@ -94,20 +94,18 @@ async def scope_counts(
     own_groups = await _own_groups(viewer)
     own_ids = {o["id"] for o in own_groups}
     selected = [g for g in requested if g in own_ids]
-    narrow = await search_is_narrow(viewer, terms) if terms else True
-    cap = COUNT_CAP if narrow else SEARCH_COUNT_CAP
-    buckets = await _count_buckets(viewer, own_groups, selected, terms, narrow, now, cap)
+    plan = await search_plan(viewer, terms) if terms else SearchPlan()
+    cap = COUNT_CAP if plan.narrow else SEARCH_COUNT_CAP
+    buckets = await _count_buckets(viewer, own_groups, selected, terms, plan, now, cap)
     expires = [b["next_late"] for b in buckets if not b["late"] and b["next_late"] is not None]
     kept = None
-    if terms and narrow:
+    if terms and plan.narrow:
         # No bucket: nothing of the scope matched, the page has nothing to list either.
         kept = next(
             (KeptMatches(b["kept_public"], b["kept_private"]) for b in buckets if b["kept_public"]),
             None if buckets else KeptMatches("{}", "{}"),
         )
-    counts = ScopeCounts(
-        own_groups, selected, narrow, buckets, min(expires, default=None), cap, kept
-    )
+    counts = ScopeCounts(own_groups, selected, plan, buckets, min(expires, default=None), cap, kept)
     if version is not None:
         _store(key, counts)
     return counts
@@ -127,7 +125,7 @@ async def _count_buckets(
     own_groups: list[dict],
     selected: list[UUID],
     terms: list[str],
-    narrow: bool,
+    plan: SearchPlan,
     now: datetime,
     cap: int,
 ) -> list[dict]:
@@ -139,7 +137,7 @@ async def _count_buckets(
     returns its matches (on the first row, up to MAX_KEPT_MATCHES), read by the GIN index once
     for the counts and the pages that follow.
     """
-    scope = scope_filters(viewer, [], terms, narrow)
+    scope = scope_filters(viewer, [], terms, plan)
     group_ids = [o["id"] for o in own_groups]
     selected_sql = "p.app_groups && {}::uuid[]" if selected else "true"
     per_group = "".join(

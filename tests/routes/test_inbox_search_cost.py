@@ -114,3 +114,40 @@ def test_kept_matches_have_a_memory_budget(monkeypatch):
     _store(("b",), counts(30))
     _store(("c",), counts(30))  # over budget: the oldest entry goes
     assert list(inbox_counts._cache) == [("b",), ("c",)] and inbox_counts._kept_bytes == 60
+
+
+@pytest.mark.parametrize("weight", [0, 10**9], ids=["rarest term alone", "every term"])
+async def test_a_search_finds_the_same_whichever_terms_the_index_is_asked(
+    client, login, people, monkeypatch, weight
+):
+    caf, aidant, instructeur = people
+    both = await make_application(by=aidant, to=[caf], usager=("Élodie", "Dupont"))
+    await make_application(by=aidant, to=[caf], usager=("Élodie", "Martin"))
+    await make_application(by=aidant, to=[caf], usager=("Marc", "Dupont"))
+    # Both words only in a message for instructeurs: found by the instructeur, not the aidant.
+    private = await make_application(by=aidant, to=[caf], usager=("Marc", "Petit"))
+    await applications.post_answer(
+        private.id, instructeur, body="Voir Élodie Dupont", visibility="instructors"
+    )
+    # RECHECK_WEIGHT 0: asking for the rarest term alone always looks cheaper.
+    monkeypatch.setattr(inbox_search, "RECHECK_WEIGHT", weight)
+    monkeypatch.setattr(inbox_counts, "MAX_KEPT_MATCHES", 0)  # every page asks the index
+    counter = QueryCounter(monkeypatch)
+    await login(instructeur)
+    url = await search_url(client, "elodie dupont")
+    assert set(await listed(client, url)) == {f"demande-{both.id}", f"demande-{private.id}"}
+    tested_one_by_one = any("ts_match_vq" in s for s in full_text(counter))
+    assert tested_one_by_one is (weight == 0)
+    await login(aidant)
+    assert set(await listed(client, await search_url(client, "elodie dupont"))) == {
+        f"demande-{both.id}"
+    }
+
+
+def test_the_index_is_asked_for_the_rarest_term_when_that_costs_less():
+    terms = ["elodie", "dupont"]
+    # 34 700 Élodies and 2 600 Duponts in the database; the viewer's scope holds 5 % of it.
+    assert inbox_search._index_terms(terms, [34_700, 2_600], 0.05) == ("dupont",)
+    # Terms as common as each other, or a scope that holds the whole database: every term.
+    assert inbox_search._index_terms(terms, [1_000, 900], 0.05) == ("dupont",)
+    assert inbox_search._index_terms(terms, [1_000, 900], 1.0) == ()
