@@ -1,8 +1,10 @@
 """Inbox search: folded terms, their `tsquery`, and the plan a search takes (spec §4.4).
 
 A search asks the GIN index for `words & the viewer's key` (docs/decisions/
-2026-11-22-inbox-search-scope.md), so only matches of the viewer's scope reach the heap; a
-word common in the scope walks the scope in inbox order instead (`search_is_narrow`).
+2026-11-22-inbox-search-scope.md), so only matches of the viewer's scope reach the heap (with
+several words, maybe the rarest alone, the others tested on its matches); a word common in the
+scope walks the scope in inbox order instead. `search_plan` picks (docs/decisions/
+2026-12-02-search-counts.md).
 """
 
 from __future__ import annotations
@@ -199,7 +201,7 @@ class Filters:
     A search that matches few demandes of the viewer's scope collects them first through the
     GIN index, with the viewer's key in the query (`matches`, a materialised CTE); a broad one
     (a common word) is checked demande by demande while walking the scope in inbox order,
-    which stops early thanks to the LIMITs. `search_is_narrow` picks, from the planner's
+    which stops early thanks to the LIMITs. `search_plan` picks, from the planner's
     estimate.
     """
 
