@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from app.domain import inbox_search
 from app.domain.inbox_search import KeptMatches, SearchPlan, scope_filters, search_plan
 from app.policies import Viewer
 from app.tables import Application, Group
@@ -59,6 +60,7 @@ def clear_cache() -> None:
     global _kept_bytes
     _cache.clear()
     _kept_bytes = 0
+    inbox_search.clear_plans()
 
 
 def _store(key: tuple, counts: ScopeCounts) -> None:

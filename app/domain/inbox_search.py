@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
@@ -127,7 +129,32 @@ class SearchPlan:
 _VECTORS = ("search_public", "search_private")
 
 
+# Plans depend on the table statistics only, not on the inbox: a search counted again because
+# the viewer's inbox changed skips its EXPLAIN. Statistics move slowly (autovacuum's ANALYZE).
+PLAN_SECONDS = 600
+_plans: OrderedDict[tuple, tuple[float, SearchPlan]] = OrderedDict()
+
+
+def clear_plans() -> None:
+    _plans.clear()
+
+
 async def search_plan(viewer: Viewer, terms: list[str]) -> SearchPlan:
+    """`_estimated_plan`, kept PLAN_SECONDS per viewer and terms (2 000 of them a worker)."""
+    key = (viewer.id, tuple(terms))
+    hit = _plans.get(key)
+    if hit is not None and time.monotonic() - hit[0] < PLAN_SECONDS:
+        _plans.move_to_end(key)
+        return hit[1]
+    plan = await _estimated_plan(viewer, terms)
+    _plans[key] = (time.monotonic(), plan)
+    _plans.move_to_end(key)
+    while len(_plans) > 2000:
+        _plans.popitem(last=False)
+    return plan
+
+
+async def _estimated_plan(viewer: Viewer, terms: list[str]) -> SearchPlan:
     """Ask the planner how many demandes of the scope match (tsvector statistics are good),
     and, with several terms, how many demandes of the whole database each one matches.
 
