@@ -1,10 +1,14 @@
 """EXPLAIN (ANALYZE, BUFFERS) of the inbox's queries, exactly as the app builds them.
 
     python bench/explain.py --database-url postgresql://postgres@127.0.0.1:5432/aplus_bench_1m
-        [--email bench.aidant@volume.aplus.localhost]
+        [--email bench.aidant@volume.aplus.localhost] [--only souffrance,search] [--repeat 20]
 
-Runs `app.domain.inbox.load_page` for the bench instructeur, captures every statement
-Piccolo sends, and prints each one's plan (Markdown, for bench/RESULTS.md).
+Runs `app.domain.inbox.load_page` for the bench instructeur twice per scenario, with an inbox
+version as the web app passes it: the first call computes the counts (a new search, or the
+first page after any change), the second reads them from the cache (the same search again,
+another tab, the next page). Captures every statement Piccolo sends and prints each one's
+plan (Markdown, for bench/RESULTS.md) and the median of `--repeat` plain executions (no
+EXPLAIN overhead), in ms.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,13 +35,13 @@ SCENARIOS = [
 ]
 
 
-async def main(dsn: str, email: str) -> None:
+async def main(dsn: str, email: str, only: list[str], repeat: int) -> None:
     os.environ.setdefault("APLUS_VAR_DIR", "/tmp/aplus-bench-var")
     os.environ["DATABASE_URL"] = dsn
     import asyncpg
     from piccolo.engine.postgres import PostgresEngine
 
-    from app.domain import inbox, sessions
+    from app.domain import inbox, inbox_counts, sessions
     from app.piccolo_conf import DB
     from app.tables import User
 
@@ -54,24 +60,36 @@ async def main(dsn: str, email: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
         for title, kwargs in SCENARIOS:
-            captured.clear()
-            await inbox.load_page(viewer, **kwargs)
-            await inbox.load_page(viewer, **kwargs)  # warm
-            statements = captured[len(captured) // 2 :]
-            print(f"\n### {title}\n")
-            for sql, args in statements:
-                if sql.startswith("EXPLAIN"):
-                    print(f"(search plan choice: `{sql[:90]}…`)\n")
-                    continue
-                plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
-                print("```")
-                print(sql if len(sql) < 600 else sql[:600] + " …")
-                print()
-                print("\n".join(r[0] for r in plan))
-                print("```")
+            if only and not any(w in title for w in only):
+                continue
+            inbox_counts.clear_cache()
+            for call in ("counts computed", "counts cached"):
+                captured.clear()
+                await inbox.load_page(viewer, version=0, **kwargs)
+                print(f"\n### {title}: {call}\n")
+                await _explain(conn, list(captured), repeat)
     finally:
         await conn.close()
         await DB.close_connection_pool()
+
+
+async def _explain(conn, statements: list[tuple[str, list]], repeat: int) -> None:
+    for sql, args in statements:
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            await conn.fetch(sql, *args)
+            times.append((time.perf_counter() - started) * 1000)
+        median = f"median of {repeat} runs: {statistics.median(times):.2f} ms"
+        if sql.startswith("EXPLAIN"):
+            print(f"(search plan choice, {median}: `{sql[:90]}…`)\n")
+            continue
+        plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + sql, *args)
+        print("```")
+        print(sql if len(sql) < 600 else sql[:600] + " …")
+        print(f"\n{median}\n")
+        print("\n".join(r[0] for r in plan))
+        print("```")
 
 
 if __name__ == "__main__":
@@ -79,5 +97,8 @@ if __name__ == "__main__":
     parser.add_argument("--database-url", required=True)
     # The bench aidant (bench.aidant@volume.aplus.localhost) shows the creator's side.
     parser.add_argument("--email", default="bench.instructeur@volume.aplus.localhost")
+    parser.add_argument("--only", default="", help="scenarios containing one of these (a,b)")
+    parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
-    asyncio.run(main(args.database_url, args.email))
+    only = [w for w in args.only.split(",") if w]
+    asyncio.run(main(args.database_url, args.email, only, args.repeat))

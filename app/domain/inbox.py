@@ -257,18 +257,13 @@ async def load_page(
     terms = search_terms(query)
     # Counted before listing, so a new search can open the first tab that holds a match.
     counts = await inbox_counts.scope_counts(viewer, group_ids, terms, now, version)
-    own_groups, selected, narrow, buckets = (
-        counts.own_groups,
-        counts.selected,
-        counts.narrow,
-        counts.buckets,
-    )
+    own_groups, selected = counts.own_groups, counts.selected
     tab = tab_for(viewer, tab_key)
     if open_first_match:
-        tab = _first_match_tab(viewer, tab, own_groups, buckets)
-    tab_counts, group_counts, capped = _tally(viewer, tab, own_groups, buckets)
+        tab = _first_match_tab(viewer, tab, counts)
+    tab_counts, group_counts, capped = _tally(viewer, tab, counts)
 
-    filters = scope_filters(viewer, selected, terms, narrow)
+    filters = scope_filters(viewer, selected, terms, counts.plan, counts.kept)
     backwards = before is not None and after is None
     rows = await _list_rows(viewer, tab, filters, now, before if backwards else after, backwards)
     more = len(rows) > PAGE_SIZE
@@ -299,35 +294,41 @@ async def load_page(
 
 
 async def search_tab(
-    viewer: Viewer, *, tab_key: str | None, group_ids: Iterable[UUID], query: str
+    viewer: Viewer,
+    *,
+    tab_key: str | None,
+    group_ids: Iterable[UUID],
+    query: str,
+    version: int | None = None,
 ) -> str:
     """The tab a search just submitted opens: the requested one, or if it holds no match the
-    first tab that does (issue 15: a search covers every tab, not only the current one)."""
+    first tab that does (issue 15: a search covers every tab, not only the current one). With
+    the viewer's inbox `version`, the page it redirects to finds these counts in the cache."""
     tab = tab_for(viewer, tab_key)
     terms = search_terms(query)
     if not terms:
         return tab.key
-    counts = await inbox_counts.scope_counts(viewer, group_ids, terms, clock.now())
-    return _first_match_tab(viewer, tab, counts.own_groups, counts.buckets).key
+    counts = await inbox_counts.scope_counts(viewer, group_ids, terms, clock.now(), version)
+    return _first_match_tab(viewer, tab, counts).key
 
 
-def _first_match_tab(viewer: Viewer, tab: Tab, own_groups: list[dict], buckets) -> Tab:
-    tab_counts, _, _ = _tally(viewer, tab, own_groups, buckets)
+def _first_match_tab(viewer: Viewer, tab: Tab, counts: inbox_counts.ScopeCounts) -> Tab:
+    tab_counts, _, _ = _tally(viewer, tab, counts)
     if tab_counts.get(tab.key):
         return tab
     return next((t for t in tabs_for(viewer) if tab_counts.get(t.key)), tab)
 
 
 def _tally(
-    viewer: Viewer, tab: Tab, own_groups: list[dict], buckets: list[dict]
+    viewer: Viewer, tab: Tab, counts: inbox_counts.ScopeCounts
 ) -> tuple[dict[str, int], dict[UUID, int], set[str]]:
     """Tab counts (with the group filter), per-group counts (in `tab`), and the tabs whose
     count is only a lower bound."""
-    group_ids = [o["id"] for o in own_groups]
+    group_ids = [o["id"] for o in counts.own_groups]
     tab_counts: dict[str, int] = {}
     group_counts: dict[UUID, int] = dict.fromkeys(group_ids, 0)
     per_status: dict[str, int] = {}
-    for b in buckets:
+    for b in counts.buckets:
         per_status[b["status"]] = per_status.get(b["status"], 0) + b["total"]
         late = b["late"] and b["status"] in _OPEN
         for t in tabs_for(viewer):
@@ -336,7 +337,7 @@ def _tally(
         if tab.contains(b["status"], b["unseen"], late):
             for i, g in enumerate(group_ids):
                 group_counts[g] += b[f"g{i}"]
-    full = {status for status, n in per_status.items() if n >= inbox_counts.COUNT_CAP}
+    full = {status for status, n in per_status.items() if n >= counts.cap}
     capped = {t.key for t in tabs_for(viewer) if any(sl.status in full for sl in t.slices)}
     return tab_counts, group_counts, capped
 

@@ -1,15 +1,19 @@
 """Inbox search: folded terms, their `tsquery`, and the plan a search takes (spec §4.4).
 
 A search asks the GIN index for `words & the viewer's key` (docs/decisions/
-2026-11-22-inbox-search-scope.md), so only matches of the viewer's scope reach the heap; a
-word common in the scope walks the scope in inbox order instead (`search_is_narrow`).
+2026-11-22-inbox-search-scope.md), so only matches of the viewer's scope reach the heap (with
+several words, maybe the rarest alone, the others tested on its matches); a word common in the
+scope walks the scope in inbox order instead. `search_plan` picks (docs/decisions/
+2026-12-02-search-counts.md).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from uuid import UUID
@@ -106,19 +110,115 @@ def visible_match_sql(viewer: Viewer, terms: list[str]) -> tuple[str, tuple]:
     )
 
 
-async def search_is_narrow(viewer: Viewer, terms: list[str]) -> bool:
-    """Ask the planner how many demandes of the scope match (tsvector statistics are good)."""
+# A demande read from the heap to test the whole query costs about this many times a match
+# the GIN index adds to a prefix term's bitmap (bench/RESULTS.md, EXPLAIN at 1 M demandes).
+RECHECK_WEIGHT = 10
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """How a search reads the database: `narrow`, the GIN index collects the matches of the
+    scope; otherwise the scope is walked in inbox order. `index_terms`: for each vector
+    (public, private), when not empty, the only terms its index is asked for, the others
+    being tested on those candidates."""
+
+    narrow: bool = True
+    index_terms: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+
+
+_VECTORS = ("search_public", "search_private")
+
+
+# Plans depend on the table statistics only, not on the inbox: a search counted again because
+# the viewer's inbox changed skips its EXPLAIN. Statistics move slowly (autovacuum's ANALYZE).
+PLAN_SECONDS = 600
+_plans: OrderedDict[tuple, tuple[float, SearchPlan]] = OrderedDict()
+
+
+def clear_plans() -> None:
+    _plans.clear()
+
+
+async def search_plan(viewer: Viewer, terms: list[str]) -> SearchPlan:
+    """`_estimated_plan`, kept PLAN_SECONDS per viewer and terms (2 000 of them a worker)."""
+    key = (viewer.id, tuple(terms))
+    hit = _plans.get(key)
+    if hit is not None and time.monotonic() - hit[0] < PLAN_SECONDS:
+        _plans.move_to_end(key)
+        return hit[1]
+    plan = await _estimated_plan(viewer, terms)
+    _plans[key] = (time.monotonic(), plan)
+    _plans.move_to_end(key)
+    while len(_plans) > 2000:
+        _plans.popitem(last=False)
+    return plan
+
+
+async def _estimated_plan(viewer: Viewer, terms: list[str]) -> SearchPlan:
+    """Ask the planner how many demandes of the scope match (tsvector statistics are good),
+    and, with several terms, how many demandes of the whole database each one matches.
+
+    GIN reads every demande a prefix term ("dupon:*") matches in the database before it
+    intersects them with the viewer's key, so "élodie dupont" costs all the Élodies (33 000 at
+    1 M demandes) though it matches one demande. When the rarest term's own matches in the
+    scope cost less to test one by one than the other terms cost the index, the index is
+    asked for that term alone (`_index_terms`). One EXPLAIN statement in both cases.
+    """
     query, args = query_sql(viewer, terms, scoped=True)
     # Both vectors: an upper bound of what this viewer may match, close enough to pick a plan.
+    branches = [f"s.search_public @@ {query} OR s.search_private @@ {query}"]
+    args = [*args, *args]
+    if len(terms) > 1:
+        # Each term in each vector, then the first one in the scope: the share of the
+        # database the viewer's key keeps (the same for any term, the planner multiplies).
+        for vector, term, scoped in [
+            *((v, t, False) for v in _VECTORS for t in terms),
+            ("search_public", terms[0], True),
+        ]:
+            term_query, term_args = query_sql(viewer, [term], scoped=scoped)
+            branches.append(f"s.{vector} @@ {term_query}")
+            args.extend(term_args)
     rows = await Application.raw(
-        "EXPLAIN (FORMAT JSON) SELECT s.id FROM application s"
-        f" WHERE s.search_public @@ {query} OR s.search_private @@ {query}",
-        *args,
+        "EXPLAIN (FORMAT JSON) "
+        + " UNION ALL ".join(f"SELECT s.id FROM application s WHERE {b}" for b in branches),
         *args,
     )
     plan = rows[0]["QUERY PLAN"]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return int(plan[0]["Plan"]["Plan Rows"]) <= NARROW_SEARCH_ROWS
+    plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
+    nodes = plan.get("Plans", []) if len(branches) > 1 and plan["Node Type"] == "Append" else []
+    if len(nodes) != len(branches):
+        return SearchPlan(int(plan["Plan Rows"]) <= NARROW_SEARCH_ROWS)
+    rows = [int(n["Plan Rows"]) for n in nodes]
+    n = len(terms)
+    public, private, in_scope = rows[1 : 1 + n], rows[1 + n : 1 + 2 * n], rows[-1]
+    kept = min(in_scope / max(public[0], 1), 1.0)
+    return SearchPlan(
+        rows[0] <= NARROW_SEARCH_ROWS,
+        (_index_terms(terms, public, kept), _index_terms(terms, private, kept)),
+    )
+
+
+def _index_terms(terms: list[str], everywhere: list[int], kept: float) -> tuple[str, ...]:
+    """The rarest term alone, when its matches in the database plus testing those the key
+    keeps cost less than every term's matches (empty: every term)."""
+    rarest = min(range(len(terms)), key=lambda i: everywhere[i])
+    alone = everywhere[rarest] * (1 + RECHECK_WEIGHT * kept)
+    return (terms[rarest],) if alone < sum(everywhere) else ()
+
+
+@dataclass(frozen=True)
+class KeptMatches:
+    """The demandes of the viewer's scope a narrow search matched, in the public and in the
+    private vector, as PostgreSQL array literals: compact in the counts cache, parsed by the
+    server. The page then reads them instead of asking the GIN index again, whose prefix
+    terms cost in proportion to their matches in the whole database (bench/RESULTS.md)."""
+
+    public: str
+    private: str
+
+    @property
+    def size(self) -> int:
+        return len(self.public) + len(self.private)
 
 
 @dataclass(frozen=True)
@@ -128,7 +228,7 @@ class Filters:
     A search that matches few demandes of the viewer's scope collects them first through the
     GIN index, with the viewer's key in the query (`matches`, a materialised CTE); a broad one
     (a common word) is checked demande by demande while walking the scope in inbox order,
-    which stops early thanks to the LIMITs. `search_is_narrow` picks, from the planner's
+    which stops early thanks to the LIMITs. `search_plan` picks, from the planner's
     estimate.
     """
 
@@ -139,7 +239,11 @@ class Filters:
 
 
 def scope_filters(
-    viewer: Viewer, group_ids: list[UUID], terms: list[str], narrow: bool = True
+    viewer: Viewer,
+    group_ids: list[UUID],
+    terms: list[str],
+    plan: SearchPlan = SearchPlan(),
+    kept: KeptMatches | None = None,
 ) -> Filters:
     # Mirror of can_read_application: an expert's archived demandes leave their inbox.
     sql = 'p."user" = {} AND p.reads_content'
@@ -149,23 +253,43 @@ def scope_filters(
         args.append(group_ids)
     if not terms:
         return Filters(sql, tuple(args))
-    if narrow:
+    if plan.narrow:
         # The demandes of the scope matching either vector, tagged with the vector. The plain
         # `IN` keeps the planner driving from these few matches into the viewer's
         # participations; a private match then counts only where that participation reads
         # private answers (a per-row condition inside the join would walk their whole range).
-        query, query_args = query_sql(viewer, terms, scoped=True)
-        cte = (
-            "matches AS MATERIALIZED ("
-            f"SELECT s.id, true AS in_public FROM application s WHERE s.search_public @@ {query}"
-            " UNION ALL"
-            f" SELECT s.id, false FROM application s WHERE s.search_private @@ {query})"
-        )
+        if kept is not None:
+            cte = (
+                "matches AS MATERIALIZED (SELECT id, true AS in_public"
+                " FROM unnest({}::text::uuid[]) id"
+                " UNION ALL SELECT id, false FROM unnest({}::text::uuid[]) id)"
+            )
+            cte_args: tuple = (kept.public, kept.private)
+        else:
+            cte, cte_args = _matches_cte(viewer, terms, plan)
         sql += (
             " AND p.application IN (SELECT id FROM matches)"
             " AND (p.reads_private OR p.application IN (SELECT id FROM matches WHERE in_public))"
         )
-        return Filters(sql, tuple(args), cte, query_args * 2)
+        return Filters(sql, tuple(args), cte, cte_args)
     match, match_args = visible_match_sql(viewer, terms)
     sql += f" AND EXISTS (SELECT 1 FROM application s WHERE s.id = p.application AND {match})"
     return Filters(sql, (*args, *match_args))
+
+
+def _matches_cte(viewer: Viewer, terms: list[str], plan: SearchPlan) -> tuple[str, tuple]:
+    """The scope's matches in either vector, through its GIN index: `plan.index_terms` only
+    if any, then the whole query tested on each candidate (`ts_match_vq`, no index answers)."""
+    branches, args = [], []
+    for vector, tag, index_terms in zip(
+        _VECTORS, ("true AS in_public", "false"), plan.index_terms, strict=True
+    ):
+        query, query_args = query_sql(viewer, list(index_terms or terms), scoped=True)
+        sql = f"SELECT s.id, {tag} FROM application s WHERE s.{vector} @@ {query}"
+        args.extend(query_args)
+        if index_terms:
+            check, check_args = query_sql(viewer, terms, scoped=False)
+            sql += f" AND ts_match_vq(s.{vector}, {check})"
+            args.extend(check_args)
+        branches.append(sql)
+    return "matches AS MATERIALIZED (" + " UNION ALL ".join(branches) + ")", tuple(args)

@@ -103,6 +103,11 @@ async def inbox_page(
     return response
 
 
+def _version(request: Request) -> int:
+    """The viewer's inbox version, read with the session (app/domain/inbox_counts.py)."""
+    return request.scope["state"]["user"]["inbox_version"]
+
+
 def _opened_search(token: str, viewer_id: UUID) -> tuple[str, bool]:
     """The words a sealed search token holds, and whether it expired (then no words)."""
     if not token:
@@ -130,7 +135,9 @@ async def inbox_search(request: Request) -> Response:
     tab_key = str(form.get("onglet") or "nouvelles")
     # A search covers every tab: when the current one holds no match, the first that does opens.
     if not wants_fragment(request):
-        tab = await inbox.search_tab(viewer, tab_key=tab_key, group_ids=group_ids, query=query)
+        tab = await inbox.search_tab(
+            viewer, tab_key=tab_key, group_ids=group_ids, query=query, version=_version(request)
+        )
         return redirect(_search_url(tab, group_ids, token))
     response = await _render_inbox(
         request,
@@ -167,7 +174,7 @@ async def _render_inbox(
         after=after,
         before=before,
         open_first_match=open_first_match,
-        version=request.scope["state"]["user"]["inbox_version"],
+        version=_version(request),
     )
     context = {
         "title": "Mes demandes",
