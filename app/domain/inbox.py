@@ -327,18 +327,25 @@ def _tally(
     group_ids = [o["id"] for o in counts.own_groups]
     tab_counts: dict[str, int] = {}
     group_counts: dict[UUID, int] = dict.fromkeys(group_ids, 0)
-    per_status: dict[str, int] = {}
+    # Counted up to the cap per status, and per lateness for the open ones.
+    per_part: dict[tuple[str, bool], int] = {}
     for b in counts.buckets:
-        per_status[b["status"]] = per_status.get(b["status"], 0) + b["total"]
         late = b["late"] and b["status"] in _OPEN
+        per_part[b["status"], late] = per_part.get((b["status"], late), 0) + b["total"]
         for t in tabs_for(viewer):
             if t.contains(b["status"], b["unseen"], late):
                 tab_counts[t.key] = tab_counts.get(t.key, 0) + b["n"]
         if tab.contains(b["status"], b["unseen"], late):
             for i, g in enumerate(group_ids):
                 group_counts[g] += b[f"g{i}"]
-    full = {status for status, n in per_status.items() if n >= counts.cap}
-    capped = {t.key for t in tabs_for(viewer) if any(sl.status in full for sl in t.slices)}
+    full = [part for part, n in per_part.items() if n >= counts.cap]
+    capped = {
+        t.key
+        for t in tabs_for(viewer)
+        if any(
+            t.contains(status, unseen, late) for status, late in full for unseen in (True, False)
+        )
+    }
     return tab_counts, group_counts, capped
 
 

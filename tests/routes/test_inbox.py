@@ -275,6 +275,29 @@ async def test_big_tabs_show_a_lower_bound(client, login, people, monkeypatch):
     await login(instructeur)
     _, soup = await client.page("/demandes")
     badges = [t.select_one(".fr-badge").get_text() for t in soup.select("nav.aplus-tabs a")]
-    # En souffrance is read from the same capped statuses: a lower bound too.
-    assert badges == ["3+", "0", "0+", "0", "0"]
+    # None is late: En souffrance's own count is exact.
+    assert badges == ["3+", "0", "0", "0", "0"]
     assert len(soup.select("tbody tr")) == 4
+
+
+async def test_late_demandes_are_counted_beyond_the_newest(client, login, people, monkeypatch):
+    """Late demandes are the oldest open ones: counted apart from the newest `cap` rows of
+    their status, "En souffrance" gives their number, not a "0+" read off the newest."""
+    from datetime import timedelta
+
+    from app import clock
+    from app.domain import inbox_counts
+
+    caf, cpam, fs, aidant, instructeur = people
+    monkeypatch.setattr(inbox_counts, "COUNT_CAP", 3)
+    for _ in range(2):
+        await make_application(by=aidant, to=[caf], created_at=clock.now() - timedelta(days=20))
+    for _ in range(4):
+        await make_application(by=aidant, to=[caf])
+    await login(instructeur)
+    _, soup = await client.page("/demandes")
+    badges = [t.select_one(".fr-badge").get_text() for t in soup.select("nav.aplus-tabs a")]
+    # Nouvelles: the 2 late and the first 3 of the 4 others (a lower bound); En souffrance: 2.
+    assert badges == ["5+", "0", "2", "0", "0"]
+    _, late = await client.page("/demandes?onglet=en-souffrance")
+    assert len(late.select("tbody tr")) == 2
