@@ -25,7 +25,8 @@ Speed (bench/RESULTS.md, "Volume loader"):
 from __future__ import annotations
 
 import asyncio
-import json
+import bisect
+import itertools
 import multiprocessing
 import os
 import random
@@ -36,7 +37,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
 
@@ -271,8 +272,8 @@ async def _ensure_world(conn: asyncpg.Connection, rng: random.Random) -> World:
     )
 
 
-def _status_for_age(days: float, rng: random.Random) -> str:
-    r = rng.random()
+def _status_for_age(days: float, r: float) -> str:
+    """The status of a demande `days` old, for a uniform draw `r` in [0, 1)."""
     if days > 60:
         table = (("archived", 0.90), ("processed", 0.06), ("in_progress", 0.03), ("new", 0.01))
     elif days > 15:
@@ -286,15 +287,25 @@ def _status_for_age(days: float, rng: random.Random) -> str:
     return "new"
 
 
+def _usager_values(rng: random.Random) -> tuple[str | None, str | None]:
+    """A NIR (13 digits, a space, its key) for 60 % of the usagers, a CAF number for 40 %."""
+    draw = rng.random
+    nir = caf = None
+    if draw() < 0.6:
+        nir = (
+            f"{1 + int(draw() * 2)}{40 + int(draw() * 60)}{1 + int(draw() * 12):02d}"
+            f"{1 + int(draw() * 95):02d}{1 + int(draw() * 999):03d}{1 + int(draw() * 999):03d}"
+        )
+        nir = f"{nir} {97 - int(nir) % 97:02d}"
+    if draw() < 0.4:
+        caf = str(1000000 + int(draw() * 9000000))
+    return nir, caf
+
+
 def _usager_fields(rng: random.Random) -> list[dict]:
-    fields = []
-    if rng.random() < 0.6:
-        nir = f"{rng.choice('12')}{rng.randint(40, 99)}{rng.randint(1, 12):02d}"
-        nir += f"{rng.randint(1, 95):02d}{rng.randint(1, 999):03d}{rng.randint(1, 999):03d}"
-        fields.append({"code": "nir", "value": f"{nir} {97 - int(nir) % 97:02d}"})
-    if rng.random() < 0.4:
-        fields.append({"code": "caf_id", "value": str(rng.randint(1000000, 9999999))})
-    return fields
+    nir, caf = _usager_values(rng)
+    fields = [{"code": "nir", "value": nir}] if nir else []
+    return fields + [{"code": "caf_id", "value": caf}] if caf else fields
 
 
 # --- Search vectors -----------------------------------------------------------------------
@@ -305,7 +316,6 @@ def _usager_fields(rng: random.Random) -> list[dict]:
 # pieces before it.
 Piece = tuple[tuple[tuple[bytes, int], ...], int]
 _MARKER = "9999999999"
-_EMPTY: Piece = ((), 0)
 
 
 async def _lexicon(conn: asyncpg.Connection, texts: set[str]) -> dict[str, Piece]:
@@ -327,276 +337,132 @@ async def _lexicon(conn: asyncpg.Connection, texts: set[str]) -> dict[str, Piece
     return {t: (tuple(occurrences[t]), widths[t]) for t in texts}
 
 
-def _digits_piece(values: list[str]) -> Piece:
-    # `aplus_field_values`: each value as typed, then without its spaces. The generated values
-    # are digits and spaces only, and a group of digits is its own lexeme.
-    tokens = []
-    for value in values:
-        tokens.extend(value.split())
-        tokens.append(value.replace(" ", ""))
-    return tuple((t.encode() + b"\0", i + 1) for i, t in enumerate(tokens)), len(tokens)
-
-
-def _join(a: Piece, b: Piece) -> Piece:
-    return a[0] + tuple((lexeme, at + a[1]) for lexeme, at in b[0]), a[1] + b[1]
-
-
 _pack = struct.pack
-_ONE_POSITION = struct.Struct(">HH").pack
+_POSITION = struct.Struct(">H").pack
 
 
-def _tsvector(pieces: list[Piece], keys: list[bytes]) -> bytes:
-    """The pieces' vector, then the scope keys (no position), in tsvector's binary format.
+class _Vectors:
+    """tsvectors in their binary format, byte for byte what PostgreSQL stores.
 
-    Lexemes in PostgreSQL's order (bytes, shorter first), each with its positions ascending:
-    PostgreSQL sorts unsorted lexemes on receipt but keeps their data in the order sent, an
-    equivalent value but not the same bytes; sorted here, the value is byte for byte its own.
-    The keys ('#' and hex digits) sort before every lexeme of the text.
+    Lexemes in PostgreSQL's order (bytes, shorter first: NUL-terminated bytes compare so),
+    each with its positions ascending: PostgreSQL sorts unsorted lexemes on receipt but keeps
+    their data in the order sent, an equivalent value but not the same bytes. The scope keys
+    ('#' and hex digits, no position) sort before the digits of the usager's fields, which
+    sort before every word of the vocabularies. A word's occurrence is one integer, its
+    lexeme's rank then its position (16 bits): a vector is a sort of integers.
     """
-    occurrences: list[tuple[bytes, int]] = []
-    offset = 0
-    for piece, width in pieces:
-        occurrences += [(lexeme, at + offset) for lexeme, at in piece] if offset else piece
-        offset += width
-    occurrences.sort()
-    parts = sorted(keys)
-    count = len(parts)
-    previous, positions = None, []
-    for lexeme, at in occurrences:
-        if lexeme == previous:
-            positions.append(at)
-            continue
-        if positions:
-            parts.append(previous)
-            parts.append(
-                _ONE_POSITION(1, positions[0])
-                if len(positions) == 1
-                else _pack(f">{len(positions) + 1}H", len(positions), *positions)
-            )
-            count += 1
-        previous, positions = lexeme, [at]
-    if positions:
-        parts.append(previous)
-        parts.append(_pack(f">{len(positions) + 1}H", len(positions), *positions))
-        count += 1
-    return _pack(">i", count) + b"".join(parts)
 
-
-# --- Generation ---------------------------------------------------------------------------
-
-
-@dataclass
-class _Batch:
-    applications: list[tuple] = field(default_factory=list)
-    groups: list[tuple] = field(default_factory=list)
-    participations: list[tuple] = field(default_factory=list)
-    answers: list[tuple] = field(default_factory=list)
-    mandats: list[tuple] = field(default_factory=list)
-
-
-class _Generator:
-    def __init__(
-        self, world: World, lexicon: dict[str, Piece], now: datetime, rng, run: int, chunk: int
-    ):
-        self.world, self.lexicon, self.now, self.rng = world, lexicon, now, rng
-        # Ids differ from one load to the next (`run`, a timestamp), the data does not.
-        self.ids = random.Random(f"{run}:{chunk}")
-        self.sequence = (run << 64) | (chunk << 40)
-        self.areas = sorted(world.partner_groups)
-        self.weights = _area_weights(self.areas)
-        # A participant's name ("first last") and scope key, as pieces of the vectors.
-        self.user_piece = {
-            u: _join(lexicon[first], lexicon[last]) for u, (first, last) in world.names.items()
+    def __init__(self, lexicon: dict[str, Piece]):
+        lexemes = sorted({lexeme for piece, _ in lexicon.values() for lexeme, _ in piece})
+        if lexemes and lexemes[0] < b":":
+            raise ValueError("a vocabulary lexeme would sort among the fields' digits")
+        rank = {lexeme: i for i, lexeme in enumerate(lexemes)}
+        self.lexemes = lexemes
+        self.once = [lexeme + b"\0\1" for lexeme in lexemes]
+        self.pieces = {
+            text: ([rank[lexeme] << 16 | at for lexeme, at in piece], width)
+            for text, (piece, width) in lexicon.items()
         }
-        self.user_key = {u: b"#" + u.encode() + b"\0\0\0" for u in world.names}
 
-    # `random.choice` and `randint` cost a few microseconds each (rejection sampling in
-    # Python); a uniform float is precise enough here.
-    def pick(self, seq):
-        return seq[int(self.rng.random() * len(seq))]
+    def join(self, a: str, b: str) -> tuple[list[int], int]:
+        (first, width), (second, more) = self.pieces[a], self.pieces[b]
+        return first + [o + width for o in second], width + more
 
-    def between(self, low: int, high: int) -> int:
-        return low + int(self.rng.random() * (high - low + 1))
+    def encode(self, words: list[int], digits: list[tuple[bytes, int]], keys: bytes, n: int):
+        """The field (length, then the vector) from occurrences, digit occurrences, keys."""
+        parts = [b"", keys]
+        if digits:
+            digits.sort()
+            previous, positions = None, []
+            for lexeme, at in digits + [(None, 0)]:
+                if lexeme == previous:
+                    positions.append(at)
+                    continue
+                if positions:
+                    parts.append(previous)
+                    parts.append(_pack(f">{len(positions) + 1}H", len(positions), *positions))
+                    n += 1
+                previous, positions = lexeme, [at]
+        if words:
+            words.sort()
+            lexemes, once = self.lexemes, self.once
+            previous, positions = words[0] >> 16, [words[0] & 0xFFFF]
+            for o in words[1:]:
+                if o >> 16 == previous:
+                    positions.append(o & 0xFFFF)
+                    continue
+                if len(positions) == 1:
+                    parts.append(once[previous])
+                    parts.append(_POSITION(positions[0]))
+                else:
+                    parts.append(lexemes[previous])
+                    parts.append(_pack(f">{len(positions) + 1}H", len(positions), *positions))
+                previous, positions = o >> 16, [o & 0xFFFF]
+                n += 1
+            parts.append(lexemes[previous])
+            parts.append(_pack(f">{len(positions) + 1}H", len(positions), *positions))
+            n += 1
+        parts[0] = _pack(">i", n)
+        vector = b"".join(parts)
+        return _pack(">i", len(vector)) + vector
 
-    def new_id(self) -> str:
-        """A demande's id: random, as the app's (uuid4)."""
-        return f"{self.ids.getrandbits(128):032x}"
 
-    def row_id(self) -> str:
-        """The id of a row hanging from a demande: growing within a chunk, like a UUIDv7.
+def _nir_digits(nir: str, at: int) -> list[tuple[bytes, int]]:
+    # `aplus_field_values`: each value as typed, then without its spaces; a group of digits
+    # is one lexeme.
+    number, key = nir.split()
+    return [
+        (number.encode() + b"\0", at + 1),
+        (key.encode() + b"\0", at + 2),
+        ((number + key).encode() + b"\0", at + 3),
+    ]
 
-        Random keys would scatter the inserts over primary-key indexes far larger than the
-        shared buffers (5 M answers, 6 M participations); growing ones fill them at the right
-        edge. Nothing reads these rows by id order but the vectors' tie-breaks, computed here.
-        """
-        self.sequence += 1
-        return f"{self.sequence:024x}{self.ids.getrandbits(32):08x}"
 
-    def demande(self, batch: _Batch) -> None:  # noqa: C901 (one demande, read top to bottom)
-        rng, world, now, lexicon = self.rng, self.world, self.now, self.lexicon
-        new_id, row_id = self.new_id, self.row_id
-        pick, between = self.pick, self.between
-        bench = rng.random() < BENCH_SHARE
-        area = "75" if bench else rng.choices(self.areas, self.weights)[0]
-        creator_group, aidants = pick(world.helper_groups[area])
-        creator = pick(aidants)
-        targets = rng.sample(world.partner_groups[area], k=pick((1, 1, 1, 2, 2, 3)))
-        if bench:
-            targets[0] = (world.bench_group, world.bench_instructors)
-        # Two years, more demandes recently (the service grows).
-        age_days = 730 * (rng.random() ** 1.6)
-        created_at = now - timedelta(days=age_days, seconds=between(0, 86399))
-        status = _status_for_age(age_days, rng)
-        app_id = new_id()
+# --- Rows in COPY's binary format ---------------------------------------------------------
+# Built here from pieces encoded once (ids, names, statuses, phrases, a demande's shared
+# columns): asyncpg's encoding of each value (and the datetime objects it needs) was a third
+# of the loader's CPU. Times are integer microseconds since 2000-01-01 UTC, which is what a
+# binary timestamptz is; dates are days since then.
+_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_EPOCH_DAY = date(2000, 1, 1).toordinal()
+_DAY = 86_400_000_000
+_HOUR = 3_600_000_000
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\0" + bytes(8)
+_COPY_TRAILER = b"\xff\xff"
+_NULL = b"\xff\xff\xff\xff"
+_TRUE = b"\0\0\0\1\1"
+_FALSE = b"\0\0\0\1\0"
+_UUID = b"\0\0\0\x10"
+_TIME = struct.Struct(">iq").pack
+_INT = struct.Struct(">ii").pack
+_UUID_OID = 2950
 
-        first, last = pick(FIRST_NAMES), pick(LAST_NAMES)
-        subject = pick(SUBJECTS)
-        phrases = rng.sample(PHRASES, 2)
-        description = " ".join(phrases)
-        fields = _usager_fields(rng)
-        instructors = [(u, gid) for gid, members in targets for u in members]
 
-        # The thread, consistent with the status: [author, group, kind, visibility, body,
-        # marks_processed, at].
-        thread = []
-        t = created_at
-        span = max(min(age_days, 40.0), 0.05)
-        n_messages = {"new": pick((0, 0, 1)), "in_progress": between(1, 7)}.get(
-            status, between(2, 7)
-        )
-        if bench and rng.random() < LONG_THREAD_SHARE:
-            # A few long threads for the benchmark of the demande page (50 messages).
-            status, n_messages = "in_progress", LONG_THREAD
-            span = max(span, 10.0)
-        for i in range(n_messages):
-            t = min(t + timedelta(days=rng.random() * span / max(n_messages, 1)), now)
-            if status == "new" or not (i % 2 == 0 or rng.random() < 0.3):
-                author, group = creator, creator_group
-            else:
-                author, group = pick(instructors)
-            private = author != creator and rng.random() < 0.1
-            body = pick(PRIVATE_PHRASES if private else PHRASES)
-            visibility = "instructors" if private else "public"
-            thread.append([author, group, "message", visibility, body, False, t])
-        if status in ("processed", "archived") and thread:
-            last_by_instructor = next(
-                (e for e in reversed(thread) if e[0] != creator and e[3] == "public"), None
-            )
-            if last_by_instructor is None:
-                t = min(t + timedelta(hours=between(1, 48)), now)
-                author, group = pick(instructors)
-                thread.append([author, group, "message", "public", pick(PHRASES), True, t])
-            else:
-                thread.remove(last_by_instructor)
-                last_by_instructor[5] = True
-                last_by_instructor[6] = t
-                thread.append(last_by_instructor)
-        archived_at = None
-        if status == "archived":
-            t = min(t + timedelta(hours=between(1, 240)), now)
-            thread.append([creator, creator_group, "archive", "public", "", False, t])
-            archived_at = t
+def _us(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
-        real = [e for e in thread if e[2] == "message"]
-        by_others = [e for e in real if e[0] != creator]
-        first_answer_at = by_others[0][6] if by_others else None
-        last_answer_at = by_others[-1][6] if by_others else None
-        if status in ("in_progress", "processed", "archived") and first_answer_at is None:
-            status = "new"
-        processed_at = real[-1][6] if real and real[-1][5] else None
-        if status == "in_progress" and processed_at:
-            status = "processed"
-        updated_at = thread[-1][6] if thread else created_at
-        late_at = None
-        if status in ("new", "in_progress"):
-            late_at = business_days.late_at(created_at, last_answer_at, area)
-        usefulness = None
-        if archived_at:
-            usefulness = pick(("oui", "oui", "oui", "ne_sait_pas", "non"))
 
-        group_ids = sorted({g for g, _ in targets} | {creator_group})
-        participants = {creator: (True, creator_group)}
-        for gid, members in targets:
-            for u in members:
-                participants.setdefault(u, (False, gid))
-        participations = sorted((row_id(), u) for u in participants)
-        answers = sorted((e[6], row_id(), e) for e in thread)
+def _moment(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
 
-        # The vectors, piece by piece in `aplus_reindex_search`'s order: subject, usager names,
-        # description, field values, public answers (by date then id), participants' names (by
-        # date, the same for all, then id); private answers alone; then the scope keys.
-        public = [lexicon[subject], lexicon[first], lexicon[last]]
-        public += [lexicon[p] for p in phrases]
-        public.append(_digits_piece([f["value"] for f in fields]) if fields else _EMPTY)
-        public += [lexicon[e[4]] for _, _, e in answers if e[3] == "public"]
-        public += [self.user_piece[u] for _, u in participations]
-        private = [lexicon[e[4]] for _, _, e in answers if e[3] != "public"]
-        keys = [self.user_key[u] for u in participants]
-        batch.applications.append(
-            (
-                app_id,
-                creator,
-                creator_group,
-                area,
-                subject,
-                first,
-                last,
-                date(1950 + between(0, 55), between(1, 12), between(1, 28)),
-                fields,
-                description,
-                status,
-                created_at,
-                first_answer_at,
-                last_answer_at,
-                updated_at,
-                late_at,
-                processed_at,
-                archived_at,
-                usefulness,
-                rng.random() < 0.08,
-                len(real),
-                _tsvector(public, keys),
-                _tsvector(private, keys),
-            )
-        )
-        for gid, _ in targets:
-            batch.groups.append((row_id(), app_id, gid, creator, created_at))
-        for pid, u in participations:
-            is_creator, gid = participants[u]
-            if is_creator:
-                seen = updated_at
-            elif status == "new":
-                seen = created_at + timedelta(hours=between(1, 48)) if rng.random() < 0.3 else None
-            else:
-                seen = updated_at if rng.random() < 0.8 else None
-            if seen is not None and seen > now:
-                seen = now
-            batch.participations.append(
-                (
-                    pid,
-                    app_id,
-                    u,
-                    is_creator,
-                    gid,
-                    None if is_creator else creator,
-                    created_at,
-                    seen,
-                    status,
-                    updated_at,
-                    late_at,
-                    group_ids,
-                    # What aplus_reads_content / aplus_reads_private give for these accounts
-                    # (creators are aidants, the invited are instructeurs, nobody is an
-                    # expert); the volume test compares with the SQL functions.
-                    True,
-                    not is_creator,
-                )
-            )
-        for at, aid, (author, group, kind, visibility, body, processed, _) in answers:
-            batch.answers.append(
-                (aid, app_id, author, group, kind, visibility, body, processed, at)
-            )
-        batch.mandats.append((row_id(), app_id, "paper", created_at.date(), created_at))
+
+def _text(value: str) -> bytes:
+    data = value.encode()
+    return _pack(">i", len(data)) + data
+
+
+def _time(us: int | None) -> bytes:
+    return _NULL if us is None else _TIME(8, us)
+
+
+def _uuid_array(ids: list[bytes]) -> bytes:
+    body = _pack(">iiiii", 1, 0, _UUID_OID, len(ids), 1) + b"".join(_UUID + i for i in ids)
+    return _pack(">i", len(body)) + body
+
+
+def _copy_data(rows: list[bytes]) -> memoryview:
+    # A memoryview: asyncpg would take bytes for a file name.
+    return memoryview(b"".join([_COPY_HEADER, *rows, _COPY_TRAILER]))
 
 
 APPLICATION_COLUMNS = [
@@ -624,25 +490,25 @@ APPLICATION_COLUMNS = [
     "search_public",
     "search_private",
 ]
+# The columns a participation shares with its demande come last, encoded once per demande.
 PARTICIPATION_COLUMNS = [
     "id",
-    "application",
     "user",
     "is_creator",
     "group",
     "invited_by",
-    "created_at",
+    "reads_content",
+    "reads_private",
     "last_seen_at",
+    "application",
+    "created_at",
     "app_status",
     "app_updated_at",
     "app_late_at",
     "app_groups",
-    "reads_content",
-    "reads_private",
 ]
 ANSWER_COLUMNS = [
     "id",
-    "application",
     "author",
     "author_group",
     "kind",
@@ -650,26 +516,373 @@ ANSWER_COLUMNS = [
     "body",
     "marks_processed",
     "created_at",
+    "application",
 ]
-GROUP_COLUMNS = ["id", "application", "group", "invited_by", "created_at"]
-MANDAT_COLUMNS = ["id", "application", "kind", "obtained_on", "created_at"]
+GROUP_COLUMNS = ["id", "group", "invited_by", "created_at", "application"]
+MANDAT_COLUMNS = ["id", "kind", "obtained_on", "created_at", "application"]
 BULK_TABLES = ("application", "application_group", "participation", "answer", "mandat")
+_FIELD_COUNT = {
+    name: _pack(">h", len(columns))
+    for name, columns in (
+        ("application", APPLICATION_COLUMNS),
+        ("participation", PARTICIPATION_COLUMNS),
+        ("answer", ANSWER_COLUMNS),
+        ("application_group", GROUP_COLUMNS),
+        ("mandat", MANDAT_COLUMNS),
+    )
+}
+
+
+# --- Generation ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """Rows in COPY's binary format, by table."""
+
+    applications: list[bytes] = field(default_factory=list)
+    groups: list[bytes] = field(default_factory=list)
+    participations: list[bytes] = field(default_factory=list)
+    answers: list[bytes] = field(default_factory=list)
+    mandats: list[bytes] = field(default_factory=list)
+
+
+class _Generator:
+    def __init__(
+        self, world: World, lexicon: dict[str, Piece], now: datetime, rng, run: int, chunk: int
+    ):
+        self.world, self.rng = world, rng
+        self.now = _us(now)
+        # Ids differ from one load to the next (`run`, a timestamp), the data does not.
+        self.ids = random.Random(f"{run}:{chunk}")
+        self.sequence = (run << 64) | (chunk << 40)
+        self.areas = sorted(world.partner_groups)
+        self.cumulative = list(itertools.accumulate(_area_weights(self.areas)))
+        self.vectors = vectors = _Vectors(lexicon)
+        # Per account: its id as a COPY field, its name ("first last") as vector occurrences
+        # and its scope key; per group, its id (raw, and as a field).
+        self.user = {u: _UUID + bytes.fromhex(u) for u in world.names}
+        self.user_words = {u: vectors.join(*name) for u, name in world.names.items()}
+        self.user_key = {u: b"#" + u.encode() + b"\0\0\0" for u in world.names}
+        group_ids = {world.bench_group} | {
+            g
+            for groups in (world.partner_groups, world.helper_groups)
+            for area in groups.values()
+            for g, _ in area
+        }
+        self.group_raw = {g: bytes.fromhex(g) for g in group_ids}
+        self.group = {g: _UUID + raw for g, raw in self.group_raw.items()}
+        self.area = {a: _text(a) for a in world.helper_groups}
+        self.text = {t: _text(t) for t in (*SUBJECTS, *FIRST_NAMES, *LAST_NAMES)}
+        self.status = {s: _text(s) for s in ("new", "in_progress", "processed", "archived")}
+        self.usefulness = {u: _text(u) for u in ("oui", "ne_sait_pas", "non")}
+        self.description = {(a, b): _text(f"{a} {b}") for a in PHRASES for b in PHRASES if a != b}
+        # kind, visibility and body of an answer, as fields.
+        self.message = {
+            (body, private): _text("message")
+            + _text("instructors" if private else "public")
+            + _text(body)
+            for private, bodies in ((False, PHRASES), (True, PRIVATE_PHRASES))
+            for body in bodies
+        }
+        self.archive = _text("archive") + _text("public") + _text("")
+        self.paper = _text("paper")
+
+    # `random.choice` and `randint` cost a few microseconds each (rejection sampling in
+    # Python); a uniform float is precise enough here.
+    def pick(self, seq):
+        return seq[int(self.rng.random() * len(seq))]
+
+    def between(self, low: int, high: int) -> int:
+        return low + int(self.rng.random() * (high - low + 1))
+
+    def demande(self, batch: _Batch) -> None:  # noqa: C901 (one demande, read top to bottom)
+        rng, world, now, vectors = self.rng, self.world, self.now, self.vectors
+        draw, pick, between = rng.random, self.pick, self.between
+        bench = draw() < BENCH_SHARE
+        area = (
+            "75"
+            if bench
+            else self.areas[bisect.bisect(self.cumulative, draw() * self.cumulative[-1])]
+        )
+        creator_group, aidants = pick(world.helper_groups[area])
+        creator = pick(aidants)
+        partners = world.partner_groups[area]
+        targets = [pick(partners)]
+        for _ in range(pick((0, 0, 0, 1, 1, 2))):
+            target = pick(partners)
+            while target in targets:
+                target = pick(partners)
+            targets.append(target)
+        if bench:
+            targets[0] = (world.bench_group, world.bench_instructors)
+        # Two years, more demandes recently (the service grows).
+        age_days = 730 * (draw() ** 1.6)
+        created_at = now - int(age_days * _DAY) - between(0, 86399) * 1_000_000
+        status = _status_for_age(age_days, draw())
+        # A demande's id is random, as the app's (uuid4); the rows hanging from it get growing
+        # ids, like a UUIDv7: random keys would scatter the inserts over primary-key indexes
+        # far larger than the shared buffers (5 M answers, 6 M participations), growing ones
+        # fill them at the right edge. Nothing reads these rows by id order but the vectors'
+        # tie-breaks, computed here.
+        ids = self.ids.getrandbits
+        app_id = _UUID + ids(128).to_bytes(16, "big")
+        sequence = self.sequence
+
+        first, last = pick(FIRST_NAMES), pick(LAST_NAMES)
+        subject = pick(SUBJECTS)
+        i = int(draw() * len(PHRASES))
+        j = int(draw() * (len(PHRASES) - 1))
+        phrases = (PHRASES[i], PHRASES[j + (j >= i)])
+        nir, caf = _usager_values(rng)
+        instructors = [(u, gid) for gid, members in targets for u in members]
+
+        # The thread, consistent with the status, in time order: [author, group, body,
+        # private, marks_processed, at]; the archive has no body.
+        thread = []
+        t = created_at
+        span = max(min(age_days, 40.0), 0.05) * _DAY
+        if status == "new":
+            n_messages = pick((0, 0, 1))
+        else:
+            n_messages = between(1, 7) if status == "in_progress" else between(2, 7)
+        if bench and draw() < LONG_THREAD_SHARE:
+            # A few long threads for the benchmark of the demande page (50 messages).
+            status, n_messages = "in_progress", LONG_THREAD
+            span = max(span, 10.0 * _DAY)
+        step = span / max(n_messages, 1)
+        for i in range(n_messages):
+            t = min(t + int(draw() * step), now)
+            if status == "new" or not (i % 2 == 0 or draw() < 0.3):
+                thread.append([creator, creator_group, pick(PHRASES), False, False, t])
+                continue
+            author, group = pick(instructors)
+            private = draw() < 0.1
+            body = pick(PRIVATE_PHRASES) if private else pick(PHRASES)
+            thread.append([author, group, body, private, False, t])
+        if status in ("processed", "archived") and thread:
+            last_by_instructor = next(
+                (e for e in reversed(thread) if e[0] != creator and not e[3]), None
+            )
+            if last_by_instructor is None:
+                t = min(t + between(1, 48) * _HOUR, now)
+                author, group = pick(instructors)
+                thread.append([author, group, pick(PHRASES), False, True, t])
+            else:
+                thread.remove(last_by_instructor)
+                last_by_instructor[4] = True
+                last_by_instructor[5] = t
+                thread.append(last_by_instructor)
+        n_real = len(thread)
+        archived_at = None
+        if status == "archived":
+            t = min(t + between(1, 240) * _HOUR, now)
+            thread.append([creator, creator_group, None, False, False, t])
+            archived_at = t
+
+        by_others = [e[5] for e in thread[:n_real] if e[0] != creator]
+        first_answer_at = by_others[0] if by_others else None
+        last_answer_at = by_others[-1] if by_others else None
+        if status in ("in_progress", "processed", "archived") and first_answer_at is None:
+            status = "new"
+        processed_at = thread[n_real - 1][5] if n_real and thread[n_real - 1][4] else None
+        if status == "in_progress" and processed_at:
+            status = "processed"
+        updated_at = thread[-1][5] if thread else created_at
+        late_at = None
+        if status in ("new", "in_progress"):
+            late_at = _us(
+                business_days.late_at(
+                    _moment(created_at),
+                    None if last_answer_at is None else _moment(last_answer_at),
+                    area,
+                )
+            )
+        usefulness = pick(("oui", "oui", "oui", "ne_sait_pas", "non")) if archived_at else None
+
+        # Participants: the creator, then the invited groups' instructeurs (by participation
+        # id, which grows in this order).
+        participants = [(creator, True, creator_group)]
+        participants += [(u, False, gid) for gid, members in targets for u in members]
+
+        # The vectors, piece by piece in `aplus_reindex_search`'s order: subject, usager names,
+        # description, field values, public answers (by date then id: the thread's order),
+        # participants' names (by date, the same for all, then id); private answers alone;
+        # then the scope keys.
+        pieces = vectors.pieces
+        words: list[int] = []
+        offset = 0
+        for text in (subject, first, last, *phrases):
+            occurrences, width = pieces[text]
+            words += [o + offset for o in occurrences] if offset else occurrences
+            offset += width
+        digits = []
+        if nir:
+            digits = _nir_digits(nir, offset)
+            offset += 3
+        if caf:
+            lexeme = caf.encode() + b"\0"
+            digits += [(lexeme, offset + 1), (lexeme, offset + 2)]
+            offset += 2
+        private_words: list[int] = []
+        private_offset = 0
+        for e in thread:
+            if e[2] is None:
+                continue
+            occurrences, width = pieces[e[2]]
+            if e[3]:
+                private_words += [o + private_offset for o in occurrences]
+                private_offset += width
+            else:
+                words += [o + offset for o in occurrences]
+                offset += width
+        user_words = self.user_words
+        for u, _, _ in participants:
+            occurrences, width = user_words[u]
+            words += [o + offset for o in occurrences]
+            offset += width
+        user_key = self.user_key
+        keys = b"".join(sorted([user_key[u] for u, _, _ in participants]))
+        n_keys = len(participants)
+
+        text, user, group = self.text, self.user, self.group
+        created = _TIME(8, created_at)
+        updated = _TIME(8, updated_at)
+        late = _time(late_at)
+        status_field = self.status[status]
+        if nir and caf:
+            fields = (
+                f'[{{"code": "nir", "value": "{nir}"}}, {{"code": "caf_id", "value": "{caf}"}}]'
+            )
+        elif nir or caf:
+            code, value = ("nir", nir) if nir else ("caf_id", caf)
+            fields = f'[{{"code": "{code}", "value": "{value}"}}]'
+        else:
+            fields = "[]"
+        fields_json = fields.encode()
+        birth = date(1950 + between(0, 55), between(1, 12), between(1, 28))
+        batch.applications.append(
+            b"".join(
+                (
+                    _FIELD_COUNT["application"],
+                    app_id,
+                    user[creator],
+                    group[creator_group],
+                    self.area[area],
+                    text[subject],
+                    text[first],
+                    text[last],
+                    _INT(4, birth.toordinal() - _EPOCH_DAY),
+                    _pack(">ib", len(fields_json) + 1, 1),
+                    fields_json,
+                    self.description[phrases],
+                    status_field,
+                    created,
+                    _time(first_answer_at),
+                    _time(last_answer_at),
+                    updated,
+                    late,
+                    _time(processed_at),
+                    _time(archived_at),
+                    _NULL if usefulness is None else self.usefulness[usefulness],
+                    _TRUE if draw() < 0.08 else _FALSE,
+                    _INT(4, n_real),
+                    vectors.encode(words, digits, keys, n_keys),
+                    vectors.encode(private_words, [], keys, n_keys),
+                )
+            )
+        )
+        # Shared by the demande's rows: (application) and (application, created_at, app_status,
+        # app_updated_at, app_late_at, app_groups).
+        raw = self.group_raw
+        groups = sorted({raw[g] for g, _ in targets} | {raw[creator_group]})
+        shared = app_id + created + status_field + updated + late + _uuid_array(groups)
+        invited_by = user[creator]
+        count = _FIELD_COUNT["application_group"]
+        for gid, _ in targets:
+            sequence += 1
+            batch.groups.append(
+                b"".join(
+                    (
+                        count,
+                        _UUID,
+                        ((sequence << 32) | ids(32)).to_bytes(16, "big"),
+                        group[gid],
+                        invited_by,
+                        created,
+                        app_id,
+                    )
+                )
+            )
+        count = _FIELD_COUNT["participation"]
+        for u, is_creator, gid in participants:
+            sequence += 1
+            if is_creator:
+                seen = updated_at
+            elif status == "new":
+                seen = created_at + between(1, 48) * _HOUR if draw() < 0.3 else None
+            else:
+                seen = updated_at if draw() < 0.8 else None
+            if seen is not None and seen > now:
+                seen = now
+            # What aplus_reads_content / aplus_reads_private give for these accounts
+            # (creators are aidants, the invited are instructeurs, nobody is an expert); the
+            # volume test compares with the SQL functions.
+            batch.participations.append(
+                b"".join(
+                    (
+                        count,
+                        _UUID,
+                        ((sequence << 32) | ids(32)).to_bytes(16, "big"),
+                        user[u],
+                        _TRUE if is_creator else _FALSE,
+                        group[gid],
+                        _NULL if is_creator else invited_by,
+                        _TRUE,
+                        _FALSE if is_creator else _TRUE,
+                        _time(seen),
+                        shared,
+                    )
+                )
+            )
+        count = _FIELD_COUNT["answer"]
+        message, archive = self.message, self.archive
+        for author, gid, body, private, processed, at in thread:
+            sequence += 1
+            batch.answers.append(
+                b"".join(
+                    (
+                        count,
+                        _UUID,
+                        ((sequence << 32) | ids(32)).to_bytes(16, "big"),
+                        user[author],
+                        group[gid],
+                        archive if body is None else message[body, private],
+                        _TRUE if processed else _FALSE,
+                        _TIME(8, at),
+                        app_id,
+                    )
+                )
+            )
+        sequence += 1
+        batch.mandats.append(
+            b"".join(
+                (
+                    _FIELD_COUNT["mandat"],
+                    _UUID,
+                    ((sequence << 32) | ids(32)).to_bytes(16, "big"),
+                    self.paper,
+                    _INT(4, created_at // _DAY),
+                    created,
+                    app_id,
+                )
+            )
+        )
+        self.sequence = sequence
 
 
 async def _connect(dsn: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(dsn)
-    # Binary COPY needs binary codecs: jsonb is a version byte then the JSON text; the
-    # vectors are encoded by `_tsvector`.
-    await conn.set_type_codec(
-        "jsonb",
-        schema="pg_catalog",
-        format="binary",
-        encoder=lambda value: b"\x01" + json.dumps(value).encode(),
-        decoder=lambda data: json.loads(data[1:]),
-    )
-    await conn.set_type_codec(
-        "tsvector", schema="pg_catalog", format="binary", encoder=bytes, decoder=bytes
-    )
     # Triggers (and FK checks) off: this loader writes the copies and vectors itself. Losing
     # the last commits in a crash only loses a benchmark load.
     await conn.execute(
@@ -722,7 +935,9 @@ async def _copy_chunk(start: int, size: int, seed: int) -> tuple[int, int, int, 
                 ("answer", batch.answers, ANSWER_COLUMNS),
                 ("mandat", batch.mandats, MANDAT_COLUMNS),
             ):
-                await conn.copy_records_to_table(table, records=rows, columns=columns)
+                await conn.copy_to_table(
+                    table, source=_copy_data(rows), columns=columns, format="binary"
+                )
             answers += len(batch.answers)
             participations += len(batch.participations)
         server_cpu = _backend_cpu(conn)
