@@ -154,6 +154,7 @@ class Stats:
     timings: dict[str, float] = field(default_factory=dict)
     client_cpu: float = 0.0
     server_cpu: float = 0.0
+    server_phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -946,10 +947,10 @@ async def _copy_chunk(start: int, size: int, seed: int) -> tuple[int, int, int, 
     return size, answers, participations, server_cpu
 
 
-async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[str]:
-    """Drop the indexes no constraint needs; returns their definitions to rebuild them."""
+async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """Drop the indexes no constraint needs; returns their tables and definitions."""
     rows = await conn.fetch(
-        "SELECT i.indexname, i.indexdef FROM pg_indexes i"
+        "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i"
         " JOIN pg_class c ON c.relname = i.indexname AND c.relkind = 'i'"
         " WHERE i.schemaname = 'public' AND i.tablename = ANY($1::text[])"
         " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
@@ -961,12 +962,63 @@ async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[str]:
     )
     for r in rows:
         await conn.execute(f'DROP INDEX "{r["indexname"]}"')
-    return [r["indexdef"] for r in rows]
+    return [(r["tablename"], r["indexdef"]) for r in rows]
 
 
-async def _two_at_a_time(dsn: str, statements: list[str]) -> float:
-    """Run the statements in order on two connections (the two cores); their CPU seconds."""
-    queue = list(reversed(statements))
+async def _drop_triggers(conn: asyncpg.Connection) -> list[str]:
+    """Drop the bulk tables' triggers for the load; returns the statements restoring them.
+
+    Triggers off (`session_replication_role = replica`) is not enough: with a BEFORE row
+    trigger on the table (participation has two), COPY inserts row by row instead of a page
+    at a time, and a statement trigger with a transition table (participation, answer,
+    application_group) has every inserted row stored for it, fired or not.
+    """
+    rows = await conn.fetch(
+        "SELECT t.tgname, t.tgrelid::regclass::text AS tab, t.tgenabled,"
+        " pg_get_triggerdef(t.oid) AS definition FROM pg_trigger t"
+        " WHERE NOT t.tgisinternal AND t.tgrelid = ANY($1::text[]::regclass[])"
+        " ORDER BY t.tgrelid, t.tgname",
+        list(BULK_TABLES),
+    )
+    states = {"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}
+    restore = []
+    for r in rows:
+        restore.append(r["definition"])
+        if r["tgenabled"] in states:
+            restore.append(
+                f'ALTER TABLE {r["tab"]} {states[r["tgenabled"]]} TRIGGER "{r["tgname"]}"'
+            )
+    async with conn.transaction():
+        for r in rows:
+            await conn.execute(f'DROP TRIGGER "{r["tgname"]}" ON {r["tab"]}')
+    return restore
+
+
+async def _restore_triggers(dsn: str, statements: list[str]) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        async with conn.transaction():
+            for statement in statements:
+                await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _vacuum_and_index(dsn: str, indexes: list[tuple[str, str]], tables: list[str]) -> float:
+    """VACUUM ANALYZE each table, then build its indexes, on two connections (two cores).
+
+    A table is vacuumed before its indexes exist: the vacuum scans no secondary index, and the
+    builds read tuples whose hint bits the vacuum has already set (a build that sets them
+    dirties the whole table again). A build waits for its table's vacuum only (builds of one
+    table run together), so that the long GIN build starts as soon as it can. Returns the
+    connections' CPU seconds.
+    """
+    # (table, statement, is_vacuum), in order of preference.
+    todo = [(t, f"VACUUM ANALYZE {t}", True) for t in tables[:2]]
+    todo += [(t, definition, False) for t, definition in indexes]
+    todo += [(t, f"VACUUM ANALYZE {t}", True) for t in tables[2:]]
+    vacuumed: set[str] = {t for t, _ in indexes} - set(tables)
+    changed = asyncio.Condition()
 
     async def drain() -> float:
         conn = await _connect(dsn)
@@ -975,9 +1027,21 @@ async def _two_at_a_time(dsn: str, statements: list[str]) -> float:
             await conn.execute(
                 "SET max_parallel_maintenance_workers = 0; SET maintenance_work_mem = '1GB'"
             )
-            while queue:
-                await conn.execute(queue.pop())
-            return _backend_cpu(conn)
+            while True:
+                async with changed:
+                    while todo:
+                        task = next((t for t in todo if t[2] or t[0] in vacuumed), None)
+                        if task:
+                            todo.remove(task)
+                            break
+                        await changed.wait()
+                    else:
+                        return _backend_cpu(conn)
+                await conn.execute(task[1])
+                if task[2]:
+                    async with changed:
+                        vacuumed.add(task[0])
+                        changed.notify_all()
         finally:
             await conn.close()
 
@@ -1005,8 +1069,9 @@ async def seed_volume(
         names = {name for pair in world.names.values() for name in pair}
         texts = {*SUBJECTS, *PHRASES, *PRIVATE_PHRASES, *FIRST_NAMES, *LAST_NAMES, "", *names}
         lexicon = await _lexicon(conn, texts)
-        step("Suppression provisoire des index secondaires")
-        index_defs = await _drop_secondary_indexes(conn)
+        step("Suppression provisoire des index secondaires et des triggers")
+        indexes = await _drop_secondary_indexes(conn)
+        triggers = await _drop_triggers(conn)
         stats.server_cpu += _backend_cpu(conn)
     finally:
         await conn.close()
@@ -1030,20 +1095,20 @@ async def seed_volume(
                 stats.answers += answers
                 stats.participations += participations
                 stats.server_cpu += server_cpu
+                stats.server_phases["copy"] = stats.server_phases.get("copy", 0.0) + server_cpu
                 progress(demandes)
         stats.timings["copy"] = time.monotonic() - phase
     finally:
         phase = time.monotonic()
-        step("Reconstruction des index")
-        stats.server_cpu += await _two_at_a_time(dsn, index_defs)
-        stats.timings["indexes"] = time.monotonic() - phase
-    phase = time.monotonic()
-    step("VACUUM ANALYZE")
-    tables = ("participation", "answer", "application", "application_group", "mandat")
-    stats.server_cpu += await _two_at_a_time(
-        dsn, [f"VACUUM ANALYZE {t}" for t in (*tables, "app_user", "app_group", "membership")]
-    )
-    stats.timings["vacuum"] = time.monotonic() - phase
+        await _restore_triggers(dsn, triggers)
+        step("VACUUM ANALYZE et reconstruction des index")
+        tables = ["application", "participation", "answer", "application_group", "mandat"]
+        cpu = await _vacuum_and_index(
+            dsn, indexes, [*tables, "app_user", "app_group", "membership"]
+        )
+        stats.server_cpu += cpu
+        stats.server_phases["vacuum+indexes"] = cpu
+        stats.timings["vacuum+indexes"] = time.monotonic() - phase
     stats.seconds = time.monotonic() - started
     used = [resource.getrusage(who) for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     stats.client_cpu = sum(u.ru_utime + u.ru_stime for u in used)
