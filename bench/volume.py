@@ -155,6 +155,8 @@ class Stats:
     client_cpu: float = 0.0
     server_cpu: float = 0.0
     server_phases: dict[str, float] = field(default_factory=dict)
+    # After the COPY: each statement, its backend's CPU seconds and its duration.
+    statements: list[tuple[str, float, float]] = field(default_factory=list)
 
 
 @dataclass
@@ -1004,14 +1006,22 @@ async def _restore_triggers(dsn: str, statements: list[str]) -> None:
         await conn.close()
 
 
-async def _vacuum_and_index(dsn: str, indexes: list[tuple[str, str]], tables: list[str]) -> float:
+async def _vacuum_and_index(
+    dsn: str, indexes: list[tuple[str, str]], tables: list[str]
+) -> list[tuple[str, float, float]]:
     """VACUUM ANALYZE each table, then build its indexes, on two connections (two cores).
 
     A table is vacuumed before its indexes exist: the vacuum scans no secondary index, and the
     builds read tuples whose hint bits the vacuum has already set (a build that sets them
     dirties the whole table again). A build waits for its table's vacuum only (builds of one
-    table run together), so that the long GIN build starts as soon as it can. Returns the
-    connections' CPU seconds.
+    table run together), so that the long GIN build starts as soon as it can. Returns each
+    statement with its CPU seconds and duration.
+
+    Memory is kept small (`maintenance_work_mem` 32 MB for a GIN build, 64 MB for a B-tree),
+    which costs less CPU than 1 GB at this size (bench/RESULTS.md): the GIN build accumulates
+    its keys in a tree that, at 1 GB, holds millions of distinct lexemes (the usagers'
+    numbers), and a B-tree build's in-memory sort of 6 M wide tuples is slower than an
+    external sort of 64 MB runs.
     """
     # (table, statement, is_vacuum), in order of preference.
     todo = [(t, f"VACUUM ANALYZE {t}", True) for t in tables[:2]]
@@ -1019,14 +1029,13 @@ async def _vacuum_and_index(dsn: str, indexes: list[tuple[str, str]], tables: li
     todo += [(t, f"VACUUM ANALYZE {t}", True) for t in tables[2:]]
     vacuumed: set[str] = {t for t, _ in indexes} - set(tables)
     changed = asyncio.Condition()
+    done: list[tuple[str, float, float]] = []
 
     async def drain() -> float:
         conn = await _connect(dsn)
         try:
-            # One core each: no parallel workers on top; GIN builds are faster in memory.
-            await conn.execute(
-                "SET max_parallel_maintenance_workers = 0; SET maintenance_work_mem = '1GB'"
-            )
+            # One core each: no parallel workers on top.
+            await conn.execute("SET max_parallel_maintenance_workers = 0")
             while True:
                 async with changed:
                     while todo:
@@ -1037,7 +1046,11 @@ async def _vacuum_and_index(dsn: str, indexes: list[tuple[str, str]], tables: li
                         await changed.wait()
                     else:
                         return _backend_cpu(conn)
+                memory = "32MB" if " USING gin " in task[1] else "64MB"
+                await conn.execute(f"SET maintenance_work_mem = '{memory}'")
+                cpu, started = _backend_cpu(conn), time.monotonic()
                 await conn.execute(task[1])
+                done.append((task[1], _backend_cpu(conn) - cpu, time.monotonic() - started))
                 if task[2]:
                     async with changed:
                         vacuumed.add(task[0])
@@ -1045,7 +1058,8 @@ async def _vacuum_and_index(dsn: str, indexes: list[tuple[str, str]], tables: li
         finally:
             await conn.close()
 
-    return sum(await asyncio.gather(drain(), drain()))
+    await asyncio.gather(drain(), drain())
+    return done
 
 
 CHUNK = 25_000
@@ -1075,6 +1089,12 @@ async def seed_volume(
         stats.server_cpu += _backend_cpu(conn)
     finally:
         await conn.close()
+    # The départements' business-day calendars (holiday rules), loaded once here rather than
+    # in each worker (forked).
+    now = clock.now()
+    for area in world.helper_groups:
+        business_days.late_at(now - timedelta(days=740), None, area)
+        business_days.late_at(now, now, area)
     phase = time.monotonic()
     try:
         step(f"Génération et COPY ({workers} processus)")
@@ -1083,7 +1103,7 @@ async def seed_volume(
             workers,
             mp_context=multiprocessing.get_context("fork"),
             initializer=_start_worker,
-            initargs=(dsn, world, lexicon, clock.now(), int(time.time())),
+            initargs=(dsn, world, lexicon, now, int(time.time())),
         ) as pool:
             chunks = [
                 loop.run_in_executor(pool, _load_chunk, start, min(CHUNK, n - start), seed)
@@ -1103,9 +1123,10 @@ async def seed_volume(
         await _restore_triggers(dsn, triggers)
         step("VACUUM ANALYZE et reconstruction des index")
         tables = ["application", "participation", "answer", "application_group", "mandat"]
-        cpu = await _vacuum_and_index(
+        stats.statements = await _vacuum_and_index(
             dsn, indexes, [*tables, "app_user", "app_group", "membership"]
         )
+        cpu = sum(cpu for _, cpu, _ in stats.statements)
         stats.server_cpu += cpu
         stats.server_phases["vacuum+indexes"] = cpu
         stats.timings["vacuum+indexes"] = time.monotonic() - phase
