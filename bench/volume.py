@@ -888,10 +888,7 @@ async def _connect(dsn: str) -> asyncpg.Connection:
     conn = await asyncpg.connect(dsn)
     # Triggers (and FK checks) off: this loader writes the copies and vectors itself. Losing
     # the last commits in a crash only loses a benchmark load.
-    await conn.execute(
-        "SET session_replication_role = replica; SET synchronous_commit = off;"
-        " SET maintenance_work_mem = '256MB'"
-    )
+    await conn.execute("SET session_replication_role = replica; SET synchronous_commit = off")
     return conn
 
 
@@ -949,21 +946,33 @@ async def _copy_chunk(start: int, size: int, seed: int) -> tuple[int, int, int, 
     return size, answers, participations, server_cpu
 
 
+_LONGEST_BUILDS = ("application_search_public", "participation_inbox")
+
+
 async def _drop_secondary_indexes(conn: asyncpg.Connection) -> list[tuple[str, str]]:
     """Drop the indexes no constraint needs; returns their tables and definitions."""
     rows = await conn.fetch(
         "SELECT i.tablename, i.indexname, i.indexdef FROM pg_indexes i"
         " JOIN pg_class c ON c.relname = i.indexname AND c.relkind = 'i'"
         " WHERE i.schemaname = 'public' AND i.tablename = ANY($1::text[])"
-        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
-        # The longest builds first (GIN, then the biggest tables), so that neither connection
-        # is left alone at the end with a long one.
-        " ORDER BY i.indexdef LIKE '% USING gin %' DESC,"
-        " pg_relation_size(i.tablename::regclass) DESC, i.indexname",
+        " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
         list(BULK_TABLES),
     )
     for r in rows:
         await conn.execute(f'DROP INDEX "{r["indexname"]}"')
+    # The longest builds first, so that neither connection is left alone at the end with a
+    # long one: at 1 M, application_search_public takes 20-30 CPU-s, participation_inbox
+    # 12-16, the next one 5 (bench/RESULTS.md); then GIN before B-tree, by table.
+    order = {name: i for i, name in enumerate(_LONGEST_BUILDS)}
+    rows = sorted(
+        rows,
+        key=lambda r: (
+            order.get(r["indexname"], len(order)),
+            " USING gin " not in r["indexdef"],
+            BULK_TABLES.index(r["tablename"]),
+            r["indexname"],
+        ),
+    )
     return [(r["tablename"], r["indexdef"]) for r in rows]
 
 
@@ -1023,7 +1032,8 @@ async def _vacuum_and_index(
     numbers), and a B-tree build's in-memory sort of 6 M wide tuples is slower than an
     external sort of 64 MB runs.
     """
-    # (table, statement, is_vacuum), in order of preference.
+    # (table, statement, is_vacuum), in order of preference: the tables of the two longest
+    # builds are vacuumed first.
     todo = [(t, f"VACUUM ANALYZE {t}", True) for t in tables[:2]]
     todo += [(t, definition, False) for t, definition in indexes]
     todo += [(t, f"VACUUM ANALYZE {t}", True) for t in tables[2:]]
