@@ -488,6 +488,7 @@ APPLICATION_COLUMNS = [
     "first_answer_at",
     "last_answer_at",
     "updated_at",
+    "public_updated_at",
     "late_at",
     "processed_at",
     "archived_at",
@@ -507,10 +508,10 @@ PARTICIPATION_COLUMNS = [
     "reads_content",
     "reads_private",
     "last_seen_at",
+    "app_updated_at",
     "application",
     "created_at",
     "app_status",
-    "app_updated_at",
     "app_late_at",
     "app_groups",
 ]
@@ -696,6 +697,8 @@ class _Generator:
         if status == "in_progress" and processed_at:
             status = "processed"
         updated_at = thread[-1][5] if thread else created_at
+        # What participants who do not read private answers sort and date by (state.py).
+        public_updated_at = max((e[5] for e in thread if not e[3]), default=created_at)
         late_at = None
         if status in ("new", "in_progress"):
             late_at = _us(
@@ -755,6 +758,7 @@ class _Generator:
         text, user, group = self.text, self.user, self.group
         created = _TIME(8, created_at)
         updated = _TIME(8, updated_at)
+        public_updated = _TIME(8, public_updated_at)
         late = _time(late_at)
         status_field = self.status[status]
         if nir and caf:
@@ -788,6 +792,7 @@ class _Generator:
                     _time(first_answer_at),
                     _time(last_answer_at),
                     updated,
+                    public_updated,
                     late,
                     _time(processed_at),
                     _time(archived_at),
@@ -800,10 +805,10 @@ class _Generator:
             )
         )
         # Shared by the demande's rows: (application) and (application, created_at, app_status,
-        # app_updated_at, app_late_at, app_groups).
+        # app_late_at, app_groups).
         raw = self.group_raw
         groups = sorted({raw[g] for g, _ in targets} | {raw[creator_group]})
-        shared = app_id + created + status_field + updated + late + _uuid_array(groups)
+        shared = app_id + created + status_field + late + _uuid_array(groups)
         invited_by = user[creator]
         count = _FIELD_COUNT["application_group"]
         for gid, _ in targets:
@@ -848,6 +853,9 @@ class _Generator:
                         _TRUE,
                         _FALSE if is_creator else _TRUE,
                         _time(seen),
+                        # aplus_participation_rights: the private activity only for its
+                        # readers.
+                        public_updated if is_creator else updated,
                         shared,
                     )
                 )

@@ -115,6 +115,7 @@ ROWS: dict[str, dict] = {
         "first_answer_at": at(15),
         "last_answer_at": at(16),
         "updated_at": at(17),
+        "public_updated_at": at(22),
         "late_at": at(18),
         "processed_at": at(19),
         "archived_at": at(20),
@@ -232,7 +233,8 @@ def test_every_table_has_a_row_covering_every_column():
 TRIGGER_COPIES = {
     "Participation": {
         "app_status": "status",
-        "app_updated_at": "updated_at",
+        # The creator reads no private answer: the activity they can see.
+        "app_updated_at": "public_updated_at",
         "app_late_at": "late_at",
         "app_groups": None,
     }

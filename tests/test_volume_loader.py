@@ -51,7 +51,8 @@ def test_seed_volume_loads_consistent_demandes():
             # The copies equal what the triggers compute.
             bad = conn.execute(
                 "SELECT count(*) FROM participation p JOIN application a ON a.id = p.application"
-                " WHERE p.app_status <> a.status OR p.app_updated_at <> a.updated_at"
+                " WHERE p.app_status <> a.status OR p.app_updated_at <> CASE WHEN p.reads_private"
+                " THEN a.updated_at ELSE a.public_updated_at END"
                 " OR p.app_late_at IS DISTINCT FROM a.late_at"
                 " OR p.app_groups::text <> aplus_application_groups(a.id)::text"
             ).fetchone()[0]
@@ -71,6 +72,7 @@ def test_seed_volume_loads_consistent_demandes():
                 " AS first_at,"
                 " max(t.created_at) FILTER (WHERE t.kind = 'message' AND t.author <> a.creator)"
                 " AS last_at, max(t.created_at) AS updated_at,"
+                " max(t.created_at) FILTER (WHERE t.visibility = 'public') AS public_at,"
                 " max(t.created_at) FILTER (WHERE t.marks_processed) AS processed_at,"
                 " max(t.created_at) FILTER (WHERE t.kind = 'archive') AS archived_at"
                 " FROM answer t WHERE t.application = a.id) t"
@@ -78,6 +80,7 @@ def test_seed_volume_loads_consistent_demandes():
                 " OR a.first_answer_at IS DISTINCT FROM t.first_at"
                 " OR a.last_answer_at IS DISTINCT FROM t.last_at"
                 " OR a.updated_at <> coalesce(t.updated_at, a.created_at)"
+                " OR a.public_updated_at <> coalesce(t.public_at, a.created_at)"
                 " OR a.processed_at IS DISTINCT FROM t.processed_at"
                 " OR a.archived_at IS DISTINCT FROM t.archived_at"
                 " OR (a.status = 'archived') <> (a.archived_at IS NOT NULL)"

@@ -50,8 +50,12 @@ class Application(Table, tablename="application"):
     # First and last answers from anyone but the creator (invitations excluded).
     first_answer_at = Timestamptz(null=True, default=None)
     last_answer_at = Timestamptz(null=True, default=None)
-    # Last activity of any kind, the inbox sort key.
+    # Last activity of any kind: the inbox sort key of participants who read private answers.
     updated_at = Timestamptz(default=TimestamptzNow())
+    # Last activity everyone in the demande can see (private answers left out): the sort key
+    # and "dernière activité" of the others, so a private exchange neither moves the demande
+    # up in their inbox nor shows its time (docs/decisions/2026-12-02-private-activity.md).
+    public_updated_at = Timestamptz(default=TimestamptzNow())
     # When the demande becomes "en souffrance" unless answered (business days).
     late_at = Timestamptz(null=True, default=None)
     processed_at = Timestamptz(null=True, default=None)

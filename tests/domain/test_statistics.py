@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from factories import make_application, make_group, make_user
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app import clock
 from app.domain import applications, statistics
 from app.domain.statistics import Filters
+from app.domain.statistics_queries import Histogram
 from app.policies import StatisticsTerm
 from app.tables import Application
 
@@ -362,6 +365,32 @@ def test_nearest_rank_percentiles():
     assert statistics.nearest_rank(Counter([1, 2, 3, 4, 5]), 0.75) == 4
     assert statistics.nearest_rank(Counter([7]), 0.5) == 7
     assert statistics.nearest_rank(Counter(), 0.5) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    parts=st.lists(
+        st.dictionaries(st.integers(0, 400), st.integers(1, 50), max_size=30), max_size=12
+    ),
+    p=st.sampled_from([0.01, 0.25, 0.5, 0.75, 0.9, 1.0]),
+)
+def test_histogram_of_parts_reads_the_same_percentiles_as_their_sum(parts, p):
+    """The parts-and-bisection histogram the pages merge cells into gives the nearest rank
+    of the summed multiset, whatever the parts (sorted, distinct values each, as SQL
+    returns them)."""
+    from collections import Counter
+
+    histogram, summed = Histogram(), Counter()
+    for part in parts:
+        values = sorted(part)
+        histogram.add(values, [part[v] for v in values])
+        summed.update(part)
+    assert histogram.total() == summed.total()
+    assert sorted(histogram.elements()) == sorted(summed.elements())
+    assert histogram.nearest_rank(p) == statistics.nearest_rank(summed, p)
+    other = Histogram()
+    other.update(histogram)
+    assert other.nearest_rank(p) == histogram.nearest_rank(p)
 
 
 def test_csv_cells_are_formula_safe():

@@ -55,6 +55,8 @@ class ThreadEntry:
     created_at: datetime
     marks_processed: bool = False
     marks_irrelevant: bool = False
+    # A private answer (instructeurs only) is not activity the others may see.
+    is_public: bool = True
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class DerivedState:
     is_irrelevant: bool
     answers_count: int
     updated_at: datetime
+    public_updated_at: datetime
 
 
 def derive_state(
@@ -109,6 +112,9 @@ def derive_state(
         is_irrelevant=any(e.marks_irrelevant for e in thread),
         answers_count=count,
         updated_at=thread[-1].created_at if thread else created_at,
+        public_updated_at=max(
+            (e.created_at for e in thread if e.is_public), default=created_at
+        ),
     )
 
 
@@ -126,13 +132,19 @@ async def refresh_application(application_id: UUID) -> DerivedState:
             Answer.created_at,
             Answer.marks_processed,
             Answer.marks_irrelevant,
+            Answer.visibility,
         )
         .where(Answer.application == application_id)
         .order_by(Answer.created_at, Answer.id)
     )
     thread = [
         ThreadEntry(
-            r["author"], r["kind"], r["created_at"], r["marks_processed"], r["marks_irrelevant"]
+            r["author"],
+            r["kind"],
+            r["created_at"],
+            r["marks_processed"],
+            r["marks_irrelevant"],
+            is_public=r["visibility"] == "public",
         )
         for r in rows
     ]
@@ -150,6 +162,7 @@ async def refresh_application(application_id: UUID) -> DerivedState:
             Application.is_irrelevant: state.is_irrelevant,
             Application.answers_count: state.answers_count,
             Application.updated_at: state.updated_at,
+            Application.public_updated_at: state.public_updated_at,
             Application.late_at: late,
         }
     ).where(Application.id == application_id)

@@ -62,6 +62,7 @@ async def create_application(
         status="new",
         created_at=now,
         updated_at=now,
+        public_updated_at=now,
         late_at=business_days.late_at(now, None, area),
     )
     await application.save()
