@@ -158,9 +158,10 @@ def seed_volume(count: int, random_seed: int) -> None:
         f" participations en {stats.seconds:.0f} s."
     )
     phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stats.timings.items())
+    server = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in stats.server_phases.items())
     click.echo(
         f"Étapes : {phases} ; CPU : client {stats.client_cpu:.0f} s,"
-        f" PostgreSQL {stats.server_cpu:.0f} s."
+        f" PostgreSQL {stats.server_cpu:.0f} s ({server})."
     )
     click.echo(f"Compte du benchmark : {volume.BENCH_EMAIL} (groupe {volume.BENCH_GROUP!r}).")
 

@@ -23,8 +23,14 @@ def test_seed_volume_loads_consistent_demandes():
         admin.execute(f'CREATE DATABASE "{name}"')
     url = with_dbname(SERVER_URL, name)
     env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    triggers = (
+        "SELECT tgname, pg_get_triggerdef(oid), tgenabled FROM pg_trigger WHERE NOT tgisinternal"
+    )
     try:
         for args in (["migrate"], ["seed", "volume", "--demandes", "300"]):
+            if args[0] == "seed":
+                with psycopg.connect(url, autocommit=True) as conn:
+                    before = set(conn.execute(triggers).fetchall())
             done = subprocess.run(
                 [sys.executable, "-m", "app.cli", *args],
                 env=env,
@@ -120,6 +126,8 @@ def test_seed_volume_loads_consistent_demandes():
                 "SELECT count(*) FROM application WHERE search_private <> ''"
                 " AND length(strip(search_private)) > 0"
             ).fetchone()[0]
+            # Triggers dropped for the load are back, as they were.
+            assert before and set(conn.execute(triggers).fetchall()) == before
             # Indexes dropped for the load are back.
             names = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes")}
             assert {
