@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import sys
@@ -32,6 +33,12 @@ async def run(dsn: str) -> dict:
 
     DB.config["dsn"] = dsn
     await DB.start_connection_pool(min_size=1, max_size=2)
+    from app.domain import business_days
+
+    # What a web worker does at start-up (app/main.py `_ready`): the holiday rules' first
+    # load is not the export's, and the objects built so far are out of the collector's reach.
+    business_days.warm()
+    gc.freeze()
     user = (await User.select().where(User.email == BENCH_EMAIL))[0]
     viewer = await sessions.build_viewer(user)
     gaps: list[float] = []

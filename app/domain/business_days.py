@@ -80,6 +80,13 @@ def _holidays(code: str, year: int) -> Mapping[date, str]:
     return MappingProxyType(dict(calendar))
 
 
+def warm() -> None:
+    """Load the holiday rules now: the `holidays` package reads its French rules the first
+    time a calendar is asked for, ~45 ms of CPU in one go (bench/RESULTS.md, the export's
+    longest event-loop block). Called at start-up, so no request pays for it."""
+    _holidays("75", date.today().year)
+
+
 def holidays_for(departement: str, year: int) -> Mapping[date, str]:
     """Public holidays (date -> name) applying to the département in ``year``."""
     return _holidays(_normalize(departement), year)

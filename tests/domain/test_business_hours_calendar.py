@@ -99,3 +99,16 @@ def test_adding_business_days_matches_the_day_walk(
     start: datetime, days: int, departement: str
 ) -> None:
     assert add_business_days(start, days, departement) == walked_add(start, days, departement)
+
+
+async def test_the_app_loads_the_holiday_rules_at_start_up():
+    """The rules' first load (~45 ms of CPU) happens before any request: an export or a page
+    computing a délai would otherwise hold the event loop that long (bench/RESULTS.md)."""
+    from litestar.testing import AsyncTestClient
+
+    from app.domain import business_days
+    from app.main import create_app
+
+    business_days._holidays.cache_clear()
+    async with AsyncTestClient(create_app(with_pool=False)):
+        assert business_days._holidays.cache_info().currsize >= 1
