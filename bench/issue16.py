@@ -113,12 +113,12 @@ def table(results: dict, loads: dict) -> str:
         load_text = f"{load:.1f}" if isinstance(load, float) else load
         lines.append(f"| {target} | {at_10k} | {at_1m} | {verdict(ok)} | {load_text} |")
 
-    for size in ("10k", "1M"):
-        floor = results[size]["inbox"]["floor"]["loaded"]
-        lines.append(
-            f"| framework floor ({size}), 8 conn. | | {floor['rps']:.0f} req/s,"
-            f" p95 {floor['p95_ms']:.2f} ms | — | |"
-        )
+    floors = [r["inbox"]["floor"]["loaded"] for r in (small, big)]
+    lines.append(
+        "| framework floor (constant page), 8 conn. | "
+        + " | ".join(f"{f['rps']:.0f} req/s, p95 {f['p95_ms']:.2f} ms" for f in floors)
+        + " | — | |"
+    )
     for name in INBOX:
         a, b = scenario(small, name), scenario(big, name)
         row(
@@ -205,6 +205,12 @@ def table(results: dict, loads: dict) -> str:
             f"{b['load_before']} → {b['load_after']}",
         )
     return "\n".join(lines) + "\n"
+
+
+def from_json(path: str) -> str:
+    """The table again from a run's JSON (bench/issue16-<label>.json)."""
+    out = json.loads(Path(path).read_text())
+    return table(out["results"], out["loads"])
 
 
 def main() -> None:
