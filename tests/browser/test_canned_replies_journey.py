@@ -134,6 +134,9 @@ async def test_canned_reply_with_javascript(open_page, live_server):
     assert page.url == url  # swapped in place
     # Edit it in place, then save.
     await section.get_by_role("link", name=f"Modifier « Brouillon {tag} »").click()
+    # The opened form takes the focus to its title once htmx has settled (app.js); typing
+    # before that would lose the next field's text to the title.
+    await expect(section.locator("#modifier-title")).to_be_focused()
     await section.locator("#modifier-title").fill(title)
     await section.locator("#modifier-text").fill(text)
     await section.get_by_role("button", name="Enregistrer").click()
