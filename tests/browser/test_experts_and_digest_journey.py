@@ -66,6 +66,13 @@ async def run_journey(open_page, live_server, javascript: bool) -> None:
     experts = aidant.get_by_label("L'équipe Administration+ (experts)")
     await expect(experts).to_be_visible()
     await assert_accessible(aidant)
+    # The open invite form fits an office screen: its département select once overflowed
+    # (content-box inside <details>) and the page scrolled sideways.
+    await aidant.set_viewport_size({"width": 1024, "height": 768})
+    scroll = await aidant.evaluate(
+        "() => [document.scrollingElement.scrollWidth, document.scrollingElement.clientWidth]"
+    )
+    assert scroll[0] <= scroll[1], f"the page scrolls sideways: {scroll}"
     await aidant.locator("#inviter").scroll_into_view_if_needed()
     await screenshots(aidant, f"invite-experts-{suffix}")
     loads = track_loads(aidant) if javascript else []
