@@ -1,25 +1,21 @@
-"""CPU cost of business hours in the inbox CSV export and the statistics facts, before/after.
+"""CPU cost of business hours in the export's délais and the statistics facts, before/after.
 
     .venv/bin/python bench/business_days_bench.py [--rows 50000] [--facts 200000]
 
 No database: rows shaped like the export query's and the statistics source query's are drawn
 with a fixed seed (creation over the last three years, first answers within weeks,
 resolutions within months, départements weighted like the volume loader's mix incl.
-Alsace-Moselle and overseas). Each pass runs the app's own code (`inbox_export.export_row` and the
-CSV writer by slices of `inbox_export._EXPORT_SLICE` rows, the unit between two event-loop turns;
-`statistics.fact_of`) once with the
+Alsace-Moselle and overseas). Each pass runs the app's own code (`state.delay_tenths`, what
+a change of thread stores for the export; `statistics.fact_of`) once with the
 business-day module as it was before the cumulative calendar (read from git at `--before`,
 default 972cdf0: day-walking `business_hours_between` and `add_business_days`) and once with
-the current one. Reports CPU seconds (process time) and, per export batch, the longest CPU
-time (thread time, what the event loop is blocked for on an idle core) and wall time (includes
-preemption by other processes on a loaded machine).
+the current one. Reports CPU seconds (process time).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import json
 import os
 import random
@@ -32,8 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from app import exports  # noqa: E402
-from app.domain import business_days, inbox_export, statistics  # noqa: E402
+from app.domain import business_days, statistics  # noqa: E402
+from app.domain.applications import state  # noqa: E402
 
 AREAS = ["75"] * 30 + ["93"] * 15 + ["13"] * 10 + ["69"] * 10 + ["57", "67", "68"] * 3
 AREAS += ["971", "972", "974", "976", "2A"] * 2
@@ -77,26 +73,15 @@ def draw_rows(n: int) -> list[dict]:
     return rows
 
 
-def export_pass(rows: list[dict], batch: int) -> dict:
-    buffer = io.StringIO()
-    writer = exports.csv_writer(buffer)
-    longest = longest_cpu = 0.0
+def delays_pass(rows: list[dict]) -> dict:
+    """The export's délais as the write path computes them (`state.delay_tenths`, once per
+    change of a thread; the export itself only reads them, bench/export_lag.py)."""
     started = time.process_time()
-    for at in range(0, len(rows), batch):
-        t0, c0 = time.perf_counter(), time.thread_time()
-        buffer.seek(0)
-        buffer.truncate()
-        for r in rows[at : at + batch]:
-            writer.writerow(inbox_export.export_row(r))
-        buffer.getvalue()
-        longest = max(longest, time.perf_counter() - t0)
-        longest_cpu = max(longest_cpu, time.thread_time() - c0)
-    return {
-        "cpu_s": round(time.process_time() - started, 3),
-        "longest_batch_cpu_ms": round(longest_cpu * 1000, 1),
-        "longest_batch_wall_ms": round(longest * 1000, 1),
-        "batch": batch,
-    }
+    for r in rows:
+        state.delay_tenths(
+            r["created_at"], r["first_answer_at"], r["processed_at"] or r["archived_at"], r["area"]
+        )
+    return {"cpu_s": round(time.process_time() - started, 3)}
 
 
 def facts_pass(rows: list[dict]) -> dict:
@@ -154,14 +139,13 @@ def main() -> None:
     fact_rows = draw_rows(args.facts)
     walked = old_module(args.before)
     # Warm the holiday and calendar caches so both passes measure steady state.
-    with_impl(walked, export_pass, export_rows[:2000], 2000)
-    export_pass(export_rows[:2000], 2000)
+    with_impl(walked, delays_pass, export_rows[:2000])
+    delays_pass(export_rows[:2000])
     result = {
         "load_average": os.getloadavg(),
         "export_rows": args.rows,
-        "export_before": with_impl(walked, export_pass, export_rows, 2000),
-        "export_after_2000": export_pass(export_rows, 2000),
-        "export_after": export_pass(export_rows, inbox_export._EXPORT_SLICE),
+        "delays_before": with_impl(walked, delays_pass, export_rows),
+        "delays_after": delays_pass(export_rows),
         "fact_rows": args.facts,
         "facts_before": with_impl(walked, facts_pass, fact_rows),
         "facts_after": facts_pass(fact_rows),

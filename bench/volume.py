@@ -47,6 +47,7 @@ import asyncpg
 
 from app import clock
 from app.domain import business_days
+from app.domain.applications import state
 from app.domain.reference import DEPARTEMENTS
 from app.settings import get_settings
 
@@ -492,6 +493,8 @@ APPLICATION_COLUMNS = [
     "late_at",
     "processed_at",
     "archived_at",
+    "first_answer_delay_tenths",
+    "resolution_delay_tenths",
     "usefulness",
     "is_irrelevant",
     "answers_count",
@@ -709,6 +712,17 @@ class _Generator:
                 )
             )
         usefulness = pick(("oui", "oui", "oui", "ne_sait_pas", "non")) if archived_at else None
+        resolved_at = processed_at or archived_at
+        first_delay, resolution_delay = (
+            state.delay_tenths(
+                _moment(created_at),
+                None if first_answer_at is None else _moment(first_answer_at),
+                None if resolved_at is None else _moment(resolved_at),
+                area,
+            )
+            if resolved_at or first_answer_at
+            else (None, None)
+        )
 
         # Participants: the creator, then the invited groups' instructeurs (by participation
         # id, which grows in this order).
@@ -796,6 +810,8 @@ class _Generator:
                     late,
                     _time(processed_at),
                     _time(archived_at),
+                    _NULL if first_delay is None else _INT(4, first_delay),
+                    _NULL if resolution_delay is None else _INT(4, resolution_delay),
                     _NULL if usefulness is None else self.usefulness[usefulness],
                     _TRUE if draw() < 0.08 else _FALSE,
                     _INT(4, n_real),

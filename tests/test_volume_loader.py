@@ -15,6 +15,7 @@ import psycopg
 from support.testenv import ROOT, SERVER_URL, with_dbname
 
 from app.domain import business_days
+from app.domain.applications import state
 
 
 def test_seed_volume_loads_consistent_demandes():
@@ -102,6 +103,17 @@ def test_seed_volume_loads_consistent_demandes():
             assert rows and all(
                 late == business_days.late_at(created, last, area)
                 for created, last, area, late in rows
+            )
+            # The export's délais as the app stores them when a thread changes.
+            rows = conn.execute(
+                "SELECT created_at, first_answer_at, coalesce(processed_at, archived_at), area,"
+                " first_answer_delay_tenths, resolution_delay_tenths FROM application"
+            ).fetchall()
+            assert any(row[-1] is not None for row in rows)
+            assert all(
+                (first_delay, resolution_delay)
+                == state.delay_tenths(created, first_at, resolved_at, area)
+                for created, first_at, resolved_at, area, first_delay, resolution_delay in rows
             )
             assert (
                 conn.execute(

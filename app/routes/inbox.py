@@ -193,7 +193,7 @@ async def inbox_export(request: Request) -> Stream:
     viewer = request.scope["state"]["viewer"]
 
     async def body():
-        yield "\ufeff"
+        yield "\ufeff".encode()
         async for chunk in export_csv(viewer):
             yield chunk
 

@@ -60,6 +60,10 @@ class Application(Table, tablename="application"):
     late_at = Timestamptz(null=True, default=None)
     processed_at = Timestamptz(null=True, default=None)
     archived_at = Timestamptz(null=True, default=None)
+    # Business hours from the creation to the first answer and to "traitée" (else the
+    # archiving), in tenths: the inbox export's délais (`state.delay_tenths`).
+    first_answer_delay_tenths = Integer(null=True, default=None)
+    resolution_delay_tenths = Integer(null=True, default=None)
     # oui | ne_sait_pas | non
     usefulness = Varchar(length=12, null=True, default=None)
     # "Procédure standard": non-pertinente for statistics.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,7 +9,7 @@ import pytest
 from factories import make_application, make_group, make_user
 
 from app import clock
-from app.domain import applications, inbox, inbox_export, inbox_search, sessions
+from app.domain import applications, inbox, inbox_search, sessions
 from app.tables import Application, Participation, User
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -341,32 +340,3 @@ def test_numbers_typed_in_groups_make_one_term():
     assert inbox.search_terms("2 85 2A 123") == ["2 85 2a 123"]
     assert inbox.tsquery(["1 85 03"]) == "(18503:* | 85:* & 03:*)"
     assert inbox.tsquery(["0612345678"]) == "(0612345678:* | 06 <-> 12 <-> 34 <-> 56 <-> 78)"
-
-
-async def test_the_csv_export_gives_the_event_loop_a_turn_between_slices(people, monkeypatch):
-    caf, fs, aidant, instructeur, colleague = people
-    made = {str((await make_application(by=aidant, to=[caf], from_group=fs)).id) for _ in range(7)}
-    # Small batches and slices so the 7 demandes cross both boundaries.
-    monkeypatch.setattr(inbox_export, "_EXPORT_BATCH", 3)
-    monkeypatch.setattr(inbox_export, "_EXPORT_SLICE", 2)
-    turns = 0
-
-    async def other_request() -> None:
-        nonlocal turns
-        while True:
-            turns += 1
-            await asyncio.sleep(0)
-
-    ticker = asyncio.create_task(other_request())
-    try:
-        seen_turns, lines = [], []
-        async for chunk in inbox_export.export_csv(await viewer_of(aidant)):
-            seen_turns.append(turns)
-            lines += chunk.strip().splitlines()
-    finally:
-        ticker.cancel()
-    exported = [line.split(";")[0] for line in lines[1:]]
-    assert sorted(exported) == sorted(made)
-    # Header, then slices of 2, 1 | 2, 1 | 1 rows: the other task ran before every chunk.
-    assert len(seen_turns) == 6
-    assert all(a < b for a, b in zip(seen_turns, seen_turns[1:], strict=False))
