@@ -119,6 +119,8 @@ ROWS: dict[str, dict] = {
         "late_at": at(18),
         "processed_at": at(19),
         "archived_at": at(20),
+        "first_answer_delay_tenths": 185,
+        "resolution_delay_tenths": 410,
         "usefulness": "ne_sait_pas",
         "is_irrelevant": True,
         "answers_count": 3,
