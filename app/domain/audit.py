@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Any
 from uuid import UUID
 
 from piccolo.querystring import QueryString
@@ -59,7 +60,7 @@ class Event(StrEnum):
     SCOPE_REMOVED = "scope_removed"
 
 
-async def record(
+def insert_statement(
     code: Event,
     *,
     actor_id: UUID | None = None,
@@ -69,42 +70,32 @@ async def record(
     file_id: UUID | None = None,
     client_address: str = "",
     changed_fields: Iterable[str] = (),
-    along: QueryString | None = None,
-) -> None:
-    """Write one event; for edits, `changed_fields` names the fields (never their values).
+) -> QueryString:
+    """The INSERT of one event, to send inside another statement (a data-modifying CTE, e.g.
+    the demande page's read); the caller logs it with `logged`."""
+    return QueryString(
+        "INSERT INTO audit_event (code, actor_id, target_user_id, target_group_id,"
+        " target_application_id, target_file_id, client_address, changed_fields, created_at)"
+        " VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
+        code.value,
+        actor_id,
+        user_id,
+        group_id,
+        application_id,
+        file_id,
+        client_address,
+        list(dict.fromkeys(changed_fields)),
+        clock.now(),
+    )
 
-    `along`: a data-changing statement sent in the same round trip (a CTE of the insert), so
-    both commit or neither does, e.g. the seen mark of a demande opened.
-    """
-    if along is not None:
-        await AuditEvent.raw(
-            "WITH along AS ({}) INSERT INTO audit_event (code, actor_id, target_user_id,"
-            " target_group_id, target_application_id, target_file_id, client_address,"
-            " changed_fields, created_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})",
-            along,
-            code.value,
-            actor_id,
-            user_id,
-            group_id,
-            application_id,
-            file_id,
-            client_address,
-            list(dict.fromkeys(changed_fields)),
-            clock.now(),
-        )
-    else:
-        await AuditEvent.insert(
-            AuditEvent(
-                code=code.value,
-                actor_id=actor_id,
-                target_user_id=user_id,
-                target_group_id=group_id,
-                target_application_id=application_id,
-                target_file_id=file_id,
-                client_address=client_address,
-                changed_fields=list(dict.fromkeys(changed_fields)),
-                created_at=clock.now(),
-            )
-        )
+
+def logged(code: Event, actor_id: UUID | None, application_id: UUID | None) -> None:
     # Ids only: safe to log.
     log.info("audit %s actor=%s application=%s", code.value, actor_id, application_id)
+
+
+async def record(code: Event, **ids: Any) -> None:
+    """Write one event; `ids` are `insert_statement`'s (for edits, `changed_fields` names the
+    fields, never their values)."""
+    await AuditEvent.raw("{}", insert_statement(code, **ids))
+    logged(code, ids.get("actor_id"), ids.get("application_id"))

@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from asyncpg.exceptions import UniqueViolationError
+from piccolo.querystring import QueryString
 
 from app import clock, notifications, policies
 from app.domain import applications, audit, files
@@ -180,19 +181,21 @@ async def reopen(viewer: Viewer, facts: ApplicationFacts, *, client_address: str
     )
 
 
-async def record_opening(
+def opening_writes(
     viewer: Viewer, facts: ApplicationFacts, *, anonymised: bool, client_address: str
-) -> None:
-    """The opening in the audit log; a reader's seen mark moves in the same statement."""
-    await audit.record(
-        Event.APPLICATION_OPENED_ANONYMISED if anonymised else Event.APPLICATION_OPENED,
-        actor_id=viewer.id,
-        application_id=facts.id,
-        client_address=client_address,
-        along=None
-        if anonymised
-        else applications.seen_mark_moved(facts.id, viewer.id, clock.now()),
-    )
+) -> list[QueryString]:
+    """The opening of a demande page: its audit event and, for a reader, the seen mark, as
+    statements the page sends with its read (`applications.load_demande(writes=…)`)."""
+    code = Event.APPLICATION_OPENED_ANONYMISED if anonymised else Event.APPLICATION_OPENED
+    writes = [
+        audit.insert_statement(
+            code, actor_id=viewer.id, application_id=facts.id, client_address=client_address
+        )
+    ]
+    if not anonymised:
+        writes.append(applications.seen_mark_moved(facts.id, viewer.id, clock.now()))
+    audit.logged(code, viewer.id, facts.id)
+    return writes
 
 
 async def downloadable_file(

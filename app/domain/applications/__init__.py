@@ -18,6 +18,7 @@ from app.domain.applications.participants import (
 from app.domain.applications.reading import (
     DemandeView,
     InviteChoices,
+    ListsWanted,
     PageLists,
     addressable_groups,
     colleagues_of,
@@ -58,6 +59,7 @@ __all__ = [
     "DerivedState",
     "Invitation",
     "InviteChoices",
+    "ListsWanted",
     "PageLists",
     "REAL_ANSWER_KINDS",
     "STATUSES",

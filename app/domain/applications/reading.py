@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -99,6 +99,8 @@ class DemandeView:
     answers: list[dict]
     # Files attached at creation (answer is None); answers carry their own under "files".
     files: list[dict]
+    # The page's own lists, when `load_demande` was asked for them.
+    lists: PageLists | None = None
 
 
 def _names(table: type[Table]) -> list[str]:
@@ -123,7 +125,7 @@ _PARTICIPANT = [
 # Python below names their fields. Group names are looked up per row (a hash join would read
 # every group). A participant's organisation falls back to all the person's groups (a
 # correlated string_agg). The people and groups an entry invited are named here too.
-_DEMANDE_SQL = (
+_DEMANDE_COLUMNS = (
     "SELECT "
     + ", ".join(f'a."{n}"' for n in _APPLICATION)
     + ", (SELECT "
@@ -161,8 +163,8 @@ _DEMANDE_SQL = (
     "     FROM answer t WHERE t.application = a.id"
     "     AND jsonb_typeof(t.invited -> 'groups') = 'array'"
     "   )) AS invited_group_rows"
-    " FROM application a WHERE a.id = {}"
 )
+_DEMANDE_FROM = " FROM application a WHERE a.id = {}"
 
 
 # Most entries carry no invitation and no added field: no parser for those.
@@ -176,8 +178,24 @@ def _json(value):
     return value
 
 
-async def load_demande(application_id: UUID) -> DemandeView:
-    row = (await Application.raw(_DEMANDE_SQL, application_id))[0]
+async def load_demande(
+    application_id: UUID,
+    *,
+    lists: ListsWanted | None = None,
+    writes: Sequence[QueryString] = (),
+) -> DemandeView:
+    """The demande page's reads in one statement: the demande and its lists, plus the page's
+    own lists when `lists` says which (`page_lists`), plus `writes` sent as data-modifying
+    CTEs (the opening's audit event and seen mark: one round trip and one commit for the
+    page). The CTEs and the read share one snapshot: the page shows what was there before
+    its own writes (the seen marks as they were before this opening)."""
+    prefix = ""
+    if writes:
+        prefix = "WITH " + ", ".join(f"write_{i} AS ({{}})" for i in range(len(writes))) + " "
+    columns, list_args = _lists_columns(application_id, lists)
+    sql = prefix + _DEMANDE_COLUMNS + "".join(", " + c for c in columns) + _DEMANDE_FROM
+    row = (await Application.raw(sql, *writes, *list_args, application_id))[0]
+    page_lists = _lists_of(row, lists) if lists is not None else None
     mandat = row.pop("mandat_row")
     groups = [dict(zip(_GROUP, r, strict=True)) for r in row.pop("group_rows")]
     participants = [dict(zip(_PARTICIPANT, r, strict=True)) for r in row.pop("participant_rows")]
@@ -202,6 +220,7 @@ async def load_demande(application_id: UUID) -> DemandeView:
         participants=participants,
         answers=answers,
         files=files_by_answer.get(None, []),
+        lists=page_lists,
     )
 
 
@@ -237,7 +256,7 @@ _INVITE_COLUMNS = (
     '   WHERE g.areas @> ARRAY[{}]::varchar[] AND g.id IN (SELECT m."group" FROM membership m'
     '     JOIN app_user i ON i.id = m."user" WHERE i.is_instructor AND i.disabled_at IS NULL)'
     '   AND g.id NOT IN (SELECT ag."group" FROM application_group ag WHERE ag.application = {})'
-    "   ORDER BY o.short_name, g.name, g.id) AS group_rows,"
+    "   ORDER BY o.short_name, g.name, g.id) AS picker_group_rows,"
     " EXISTS (SELECT 1 FROM app_user e WHERE e.is_expert AND e.disabled_at IS NULL"
     "   AND e.id NOT IN (SELECT p.user FROM participation p WHERE p.application = {}))"
     " AS expert_missing"
@@ -251,37 +270,49 @@ class PageLists:
     more: list[tuple] | None
 
 
-async def page_lists(
-    application_id: UUID,
-    viewer_id: UUID,
-    group_ids: Iterable[UUID],
-    *,
-    invite_area: str | None,
-    more: QueryString | None = None,
-) -> PageLists:
-    """The demande page's lists besides the demande, in one statement (none when none is
-    asked): the invite form's (`invite_choices`) when `invite_area` is given, and `more`, an
-    array column another module builds."""
+@dataclass(frozen=True)
+class ListsWanted:
+    """Which of the demande page's lists to read: the invite form's (`invite_choices`) when
+    `invite_area` is given, and `more`, an array column another module builds."""
+
+    viewer_id: UUID
+    group_ids: Sequence[UUID]
+    invite_area: str | None
+    more: QueryString | None = None
+
+
+def _lists_columns(application_id: UUID, wanted: ListsWanted | None) -> tuple[list[str], list]:
     columns: list[str] = []
     args: list = []
-    if invite_area is not None:
+    if wanted is None:
+        return columns, args
+    if wanted.invite_area is not None:
         columns.append(_INVITE_COLUMNS)
-        args += [list(group_ids), viewer_id, application_id, invite_area]
+        args += [list(wanted.group_ids), wanted.viewer_id, application_id, wanted.invite_area]
         args += [application_id, application_id]
-    if more is not None:
+    if wanted.more is not None:
         columns.append("{} AS more_rows")
-        args.append(more)
-    if not columns:
-        return PageLists(invite=None, more=None)
-    row = (await Application.raw("SELECT " + ", ".join(columns), *args))[0]
+        args.append(wanted.more)
+    return columns, args
+
+
+def _lists_of(row: dict, wanted: ListsWanted) -> PageLists:
     invite = None
-    if invite_area is not None:
+    if wanted.invite_area is not None:
         invite = InviteChoices(
             colleagues=[dict(zip(_COLLEAGUE, r, strict=True)) for r in row["colleague_rows"]],
-            groups=[dict(zip(_PICKER_GROUP, r, strict=True)) for r in row["group_rows"]],
+            groups=[dict(zip(_PICKER_GROUP, r, strict=True)) for r in row["picker_group_rows"]],
             expert_missing=row["expert_missing"],
         )
-    return PageLists(invite=invite, more=row["more_rows"] if more is not None else None)
+    return PageLists(invite=invite, more=row["more_rows"] if wanted.more is not None else None)
+
+
+async def page_lists(application_id: UUID, wanted: ListsWanted) -> PageLists:
+    """The page's lists alone, in one statement (none when none is asked)."""
+    columns, args = _lists_columns(application_id, wanted)
+    if not columns:
+        return PageLists(invite=None, more=None)
+    return _lists_of((await Application.raw("SELECT " + ", ".join(columns), *args))[0], wanted)
 
 
 async def invite_choices(
@@ -289,6 +320,6 @@ async def invite_choices(
 ) -> InviteChoices:
     """Colleagues of the viewer's groups, the département's groups with an active instructeur
     and whether an expert is missing: those not on the demande yet."""
-    lists = await page_lists(application_id, viewer_id, group_ids, invite_area=area)
+    lists = await page_lists(application_id, ListsWanted(viewer_id, list(group_ids), area))
     assert lists.invite is not None
     return lists.invite

@@ -154,7 +154,7 @@ def seen_mark_moved(application_id: UUID, user_id: UUID, now: datetime) -> Query
     opened, unread entries of others): it moves when it was never set, when it shows another
     minute, or when someone else wrote after it. Otherwise it stays, so reloading the demande
     writes no participation row (docs/decisions/2026-12-02-demande-page-cost.md). Hand-written
-    so it can ride in the audit event's statement (`audit.record(along=…)`).
+    so it can ride in the page's read statement (`load_demande(writes=…)`).
     """
     return QueryString(
         'UPDATE participation p SET last_seen_at = {} WHERE p.application = {} AND p."user" = {}'

@@ -155,6 +155,22 @@ def _entry(answer: dict, viewer: Viewer, facts: ApplicationFacts, anonymised: bo
     )
 
 
+def _abilities(viewer: Viewer, facts: ApplicationFacts, anonymised: bool) -> dict[str, bool]:
+    return {
+        "read": not anonymised,
+        "download": (not anonymised) and policies.can_download_file(viewer, facts),
+        "answer": policies.can_answer(viewer, facts),
+        "instructor_options": policies.can_use_instructor_options(viewer, facts),
+        "private": policies.can_post_private_answer(viewer, facts),
+        "add_fields": policies.can_add_usager_fields(viewer, facts),
+        "invite": policies.can_invite(viewer, facts),
+        "archive": policies.can_archive(viewer, facts),
+        "rate_usefulness": policies.is_on_creator_side(viewer, facts),
+        "reopen": policies.can_reopen(viewer, facts),
+        "print_mandat": policies.can_print_mandat(viewer, facts),
+    }
+
+
 async def page_context(
     request: Request,
     facts: ApplicationFacts,
@@ -163,10 +179,26 @@ async def page_context(
     invite_form: dict | None = None,
     archive_form: dict | None = None,
     notice: str | None = None,
+    opening: bool = False,
 ) -> dict:
+    """The demande page's context; `opening`: this is the page opened (not redrawn after an
+    action), so its audit event and seen mark ride in the page's read statement."""
     viewer = current_viewer(request)
     anonymised = not policies.can_read_application(viewer, facts)
-    view = await applications.load_demande(facts.id)
+    can = _abilities(viewer, facts, anonymised)
+    # The réponses types and the invite form's lists, read with the demande.
+    wanted = applications.ListsWanted(
+        viewer.id,
+        viewer.group_ids,
+        invite_departement(request, facts, invite_form) if can["invite"] else None,
+        canned_replies.rows_of_groups(viewer.group_ids) if can["answer"] else None,
+    )
+    writes = ()
+    if opening:
+        writes = demande_actions.opening_writes(
+            viewer, facts, anonymised=anonymised, client_address=address(request)
+        )
+    view = await applications.load_demande(facts.id, lists=wanted, writes=writes)
     app = Fields(view.application)
     shown = [
         a
@@ -194,19 +226,6 @@ async def page_context(
         usager = [(label, _mask(value or "")) for label, value, _code in usager]
     else:
         usager = [(label, formatting.usager_value(code, value)) for label, value, code in usager]
-    can = {
-        "read": not anonymised,
-        "download": (not anonymised) and policies.can_download_file(viewer, facts),
-        "answer": policies.can_answer(viewer, facts),
-        "instructor_options": policies.can_use_instructor_options(viewer, facts),
-        "private": policies.can_post_private_answer(viewer, facts),
-        "add_fields": policies.can_add_usager_fields(viewer, facts),
-        "invite": policies.can_invite(viewer, facts),
-        "archive": policies.can_archive(viewer, facts),
-        "rate_usefulness": policies.is_on_creator_side(viewer, facts),
-        "reopen": policies.can_reopen(viewer, facts),
-        "print_mandat": policies.can_print_mandat(viewer, facts),
-    }
     step, step_text = next_step(app["status"], can, creator_side=can["rate_usefulness"])
     context: dict[str, Any] = {
         "title": "Demande archivée"
@@ -247,15 +266,8 @@ async def page_context(
         or {"values": {"signature": session_signature(request)}, "errors": {}},
         "archive_form": archive_form or {"values": {}, "errors": {}},
     }
-    # The réponses types and the invite form's lists in one statement (when either is shown).
-    departement = invite_departement(request, facts, invite_form) if can["invite"] else None
-    lists = await applications.page_lists(
-        facts.id,
-        viewer.id,
-        viewer.group_ids,
-        invite_area=departement,
-        more=canned_replies.rows_of_groups(viewer.group_ids) if can["answer"] else None,
-    )
+    lists = view.lists
+    assert lists is not None
     context["canned_replies"] = canned_replies.from_rows(lists.more or [])
     if lists.invite is not None:
         context.update(await invite_context(request, facts, invite_form, lists.invite))
@@ -328,12 +340,7 @@ async def _load(request: Request, application_id: UUID) -> ApplicationFacts:
 
 @get("/demandes/{application_id:uuid}", opt=policy(can_open_application, application=DEMANDE))
 async def show_application(request: Request, application_id: FromPath[UUID]) -> Template:
-    viewer, facts = current_viewer(request), facts_of(request)
-    context = await page_context(request, facts)
-    # After the reads, so the page shows the seen marks as they were before this opening.
-    await demande_actions.record_opening(
-        viewer, facts, anonymised=context["anonymised"], client_address=address(request)
-    )
+    context = await page_context(request, facts_of(request), opening=True)
     return render(request, "applications/show.html", context)
 
 
