@@ -30,6 +30,7 @@ SCENARIOS = [
     ("tab En souffrance", {"tab_key": "en-souffrance"}),
     ("search a first name alone", {"query": "elodie"}),
     ("search usager full name (narrow)", {"query": "elodie dupont"}),
+    ("search usager full name (42 matches at 1 M)", {"query": "elodie geres"}),
     ("search common word", {"query": "attestation"}),
     ("search a word only in private answers", {"query": "contentieux"}),
 ]

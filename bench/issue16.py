@@ -180,10 +180,16 @@ def table(results: dict, loads: dict) -> str:
         rss[1] <= 120,
     )
     a, b = small["export"], big["export"]
+
+    def export_text(e: dict) -> str:
+        # PostgreSQL writes the CSV (COPY): the whole machine's CPU over the export beside.
+        machine = f" (machine {e['machine_cpu_s']} s)" if "machine_cpu_s" in e else ""
+        return f"{e['rows']} rows: {e['cpu_s']} s{machine}, {e['longest_loop_block_cpu_ms']} ms"
+
     row(
-        "inbox CSV export: ≤ 0.5 s CPU, no event-loop block > 20 ms",
-        f"{a['rows']} rows: {a['cpu_s']} s, {a['longest_loop_block_cpu_ms']} ms",
-        f"{b['rows']} rows: {b['cpu_s']} s, {b['longest_loop_block_cpu_ms']} ms",
+        "inbox CSV export: ≤ 0.5 s CPU (web worker), no event-loop block > 20 ms",
+        export_text(a),
+        export_text(b),
         b["cpu_s"] <= 0.5 and b["longest_loop_block_cpu_ms"] <= 20,
         b["load_average"],
     )

@@ -82,6 +82,9 @@ def tsquery(terms: Iterable[str]) -> str:
 # Above this many matching demandes in the viewer's scope (planner estimate), walk the scope
 # in inbox order instead of collecting every match first.
 NARROW_SEARCH_ROWS = 5_000
+# At most this many matches (estimated, or kept), a narrow search is read match by match
+# (`scope_filters`); bench/RESULTS.md (third session) has the measures either side.
+FEW_MATCHES = 2_000
 
 
 def scope_key(viewer: Viewer) -> str:
@@ -124,6 +127,8 @@ class SearchPlan:
 
     narrow: bool = True
     index_terms: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    # The planner's estimate of the scope's matches (it overestimates prefix terms).
+    estimated_matches: int = 0
 
 
 _VECTORS = ("search_public", "search_private")
@@ -187,7 +192,8 @@ async def _estimated_plan(viewer: Viewer, terms: list[str]) -> SearchPlan:
     plan = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]
     nodes = plan.get("Plans", []) if len(branches) > 1 and plan["Node Type"] == "Append" else []
     if len(nodes) != len(branches):
-        return SearchPlan(int(plan["Plan Rows"]) <= NARROW_SEARCH_ROWS)
+        estimate = int(plan["Plan Rows"])
+        return SearchPlan(estimate <= NARROW_SEARCH_ROWS, estimated_matches=estimate)
     rows = [int(n["Plan Rows"]) for n in nodes]
     n = len(terms)
     public, private, in_scope = rows[1 : 1 + n], rows[1 + n : 1 + 2 * n], rows[-1]
@@ -195,6 +201,7 @@ async def _estimated_plan(viewer: Viewer, terms: list[str]) -> SearchPlan:
     return SearchPlan(
         rows[0] <= NARROW_SEARCH_ROWS,
         (_index_terms(terms, public, kept), _index_terms(terms, private, kept)),
+        rows[0],
     )
 
 
@@ -219,6 +226,10 @@ class KeptMatches:
     @property
     def size(self) -> int:
         return len(self.public) + len(self.private)
+
+    @property
+    def count(self) -> int:
+        return sum(v.count(",") + 1 for v in (self.public, self.private) if v != "{}")
 
 
 @dataclass(frozen=True)
@@ -267,8 +278,13 @@ def scope_filters(
             cte_args: tuple = (kept.public, kept.private)
         else:
             cte, cte_args = _matches_cte(viewer, terms, plan)
+        # Few matches: looked up one by one in the viewer's participations (an array, so the
+        # planner cannot walk the viewer's whole range instead, which it did for a 42-match
+        # search of a 50 000-demande scope: 25 ms against 11). More: the planner picks.
+        few = (kept.count if kept is not None else plan.estimated_matches) <= FEW_MATCHES
+        among = "= ANY(ARRAY(SELECT id FROM matches))" if few else "IN (SELECT id FROM matches)"
         sql += (
-            " AND p.application IN (SELECT id FROM matches)"
+            f" AND p.application {among}"
             " AND (p.reads_private OR p.application IN (SELECT id FROM matches WHERE in_public))"
         )
         return Filters(sql, tuple(args), cte, cte_args)

@@ -35,11 +35,14 @@ class Seen:
     thread_has_secret: bool
 
 
-@pytest.fixture(params=["narrow", "broad"])
+@pytest.fixture(params=["narrow, few", "narrow, many", "broad"])
 def search_strategy(request, monkeypatch):
+    """Every plan: GIN first, its matches looked up one by one (few) or left to the planner
+    (many); and scope first."""
     monkeypatch.setattr(
-        inbox_search, "NARROW_SEARCH_ROWS", 10**9 if request.param == "narrow" else -1
+        inbox_search, "NARROW_SEARCH_ROWS", -1 if request.param == "broad" else 10**9
     )
+    monkeypatch.setattr(inbox_search, "FEW_MATCHES", 10**9 if request.param.endswith("few") else -1)
     return request.param
 
 
