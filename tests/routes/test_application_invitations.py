@@ -7,6 +7,7 @@ import json
 from bs4 import BeautifulSoup
 from factories import make_application, make_user
 from support.demande_forms import text
+from support.queries import QueryCounter
 
 from app.domain import applications
 from app.tables import Answer, Application, AuditEvent, Participation
@@ -25,10 +26,14 @@ async def participants(application) -> set:
     return {r["user"] for r in rows}
 
 
-async def test_instructor_invites_a_group_of_another_departement_privately(client, login, world):
+async def test_instructor_invites_a_group_of_another_departement_privately(
+    client, login, world, monkeypatch
+):
     application = await demande(world)
     await login(world.caf_agent)
-    # The picker lists the groups of a chosen département (htmx partial, or the page's GET).
+    # The picker lists the groups of a chosen département (htmx partial, or the page's GET):
+    # the session, the guard and its lists, not the demande.
+    counter = QueryCounter(monkeypatch)
     response = await client.get(
         f"/demandes/{application.id}/invitations/groupes",
         params={"departement": "13"},
@@ -36,6 +41,7 @@ async def test_instructor_invites_a_group_of_another_departement_privately(clien
     )
     assert response.status_code == 200
     assert "CAF des Bouches-du-Rhône" in response.text
+    assert counter.count <= 3
     _, page = await client.page(f"/demandes/{application.id}?departement=13")
     assert page.select_one(f"#invite-group-{world.caf13.id}")
     # Groups already on the demande are not offered again.

@@ -8,7 +8,7 @@ from litestar import Request, Response, get, post
 from litestar.params import FromPath
 from litestar.response import Template
 
-from app.domain import answer_forms, applications, demande_actions
+from app.domain import answer_forms, demande_actions
 from app.policies import can_invite, policy
 from app.routes.applications.page import (
     DEMANDE,
@@ -26,10 +26,8 @@ INVITE = policy(can_invite, application=DEMANDE)
 @get("/demandes/{application_id:uuid}/invitations/groupes", opt=INVITE)
 async def invite_group_picker(request: Request, application_id: FromPath[UUID]) -> Template:
     """The groups of a département that can be invited (htmx partial of the invite form)."""
-    facts = facts_of(request)
-    view = await applications.load_demande(facts.id)
-    context = await invite_context(request, facts, None)
-    return render(request, "applications/_invite_groups.html", {**context, "app": view.application})
+    context = await invite_context(request, facts_of(request), None)
+    return render(request, "applications/_invite_groups.html", context)
 
 
 @post("/demandes/{application_id:uuid}/invitations", opt=INVITE)
