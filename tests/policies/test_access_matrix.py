@@ -15,7 +15,7 @@ import httpx
 import pytest
 from factories import make_user
 from litestar import get, post
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from support.access_matrix import (
     SUMMARY,
     Findings,
@@ -32,9 +32,10 @@ from support.fixtures import Client
 from app.policies import is_authenticated, policy
 from app.tables import Application, User
 
-# The matrix as built today walks about 3,400 cases (66 route handlers, 13 personas, up to 20
-# fillings of a route, page/htmx/POST). Fewer means the walk lost routes, personas or objects.
-MIN_CASES = 3000
+# The matrix as built today walks about 5,570 cases (82 route handlers, 13 personas, up to 20
+# fillings of a route, page/htmx/POST, pages again with the foreign query). Fewer means the
+# walk lost routes, personas, objects or the query variant.
+MIN_CASES = 5000
 
 
 async def test_no_persona_reads_or_changes_a_foreign_object(app, client, db):
@@ -79,6 +80,15 @@ async def unprotected_write(application_id: FromPath[UUID]) -> str:
     return "ok"
 
 
+@get("/essai/personne", opt=policy(is_authenticated))
+async def unprotected_filter(membre: FromQuery[UUID | None] = None) -> str:
+    """A page whose filter takes any account's id: the scope check forgotten on the query."""
+    if membre is None:
+        return "personne"
+    person = await User.objects().get(User.id == membre)
+    return f"{person.first_name} {person.last_name}"
+
+
 @get("/essai/dossiers/{dossier_id:uuid}", opt=policy(is_authenticated))
 async def unknown_parameter(dossier_id: FromPath[UUID]) -> str:
     return "ok"
@@ -91,6 +101,7 @@ async def leaky_client(db):
     leaky = create_app(with_pool=False)
     leaky.register(unprotected_page)
     leaky.register(unprotected_write)
+    leaky.register(unprotected_filter)
     transport = httpx.ASGITransport(app=leaky)
     async with Client(transport=transport, base_url="http://testserver") as c:
         yield leaky, c
@@ -104,12 +115,21 @@ async def test_the_walk_flags_an_unprotected_object_route(leaky_client):
         cases = [c for c in cases_for(leaky, world, persona) if c.route.startswith("/essai/")]
         await walk_persona(client, world, persona, cases, findings)
 
-    assert findings.cases == 3 * 4  # GET, htmx GET, POST, htmx POST per persona
+    # Per persona: the demande page as GET and htmx GET, each also with the foreign query, its
+    # write as POST and htmx POST; the filter page the same four ways as the demande page.
+    assert findings.cases == 3 * (6 + 4)
     flagged = {(f.kind, f.case.persona, f.case.handler, f.case.htmx) for f in findings.found}
     for persona in ("aidant", "membre_autre_groupe", "expert"):
         for htmx in (False, True):
             assert ("leak", persona, "unprotected_page", htmx) in flagged
             assert ("change", persona, "unprotected_write", htmx) in flagged
+            # Only the query reaches the foreign account.
+            assert ("leak", persona, "unprotected_filter", htmx) in flagged
+    assert all(
+        f.case.objects.endswith("+ query")
+        for f in findings.found
+        if f.case.handler == "unprotected_filter"
+    )
     leak = next(f for f in findings.found if f.kind == "leak")
     assert "Zqxmsujet" in leak.detail and "Zqxmusagernom" in leak.detail
     # The replay named the table and rolled every batch back.

@@ -14,13 +14,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
 from app import emails
 from app.domain import sessions
 from app.piccolo_conf import DB
 from app.tables import User
-from support.access_world import SEARCH_WORD
+from support.access_world import FOREIGN_AREA, SEARCH_WORD
 
 PARAM = re.compile(r"\{(\w+):(\w+)\}")
 
@@ -226,8 +227,34 @@ def form_data(world, persona: str, handler: str) -> dict[str, Any]:
     return data
 
 
+def foreign_query(world) -> str:
+    """Every query parameter a page of the app reads, aimed at the foreign objects (ids, the
+    foreign département and organisation; never a marker): filters and pickers must not
+    widen a scope the path alone would not."""
+    group, user = str(world.group.id), str(world.user.id)
+    return urlencode(
+        [
+            ("groupe", group),
+            ("groups", group),
+            ("membre", user),
+            ("membres", "1"),
+            ("desactives", "1"),
+            ("utilisateur", user),
+            ("departement", FOREIGN_AREA),
+            ("area", FOREIGN_AREA),
+            ("organisation", "caf"),
+            ("reseau", "france-services"),
+            ("onglet", "archivees"),
+            ("q", SEARCH_WORD),
+            ("page", "2"),
+        ]
+    )
+
+
 def cases_for(app, world, persona: str) -> list[Case]:
-    """Every route × every filling of its parameters × page, htmx and POST modes."""
+    """Every route × every filling of its parameters × page, htmx and POST modes, and each
+    page again with `foreign_query`."""
+    query = foreign_query(world)
     found: list[Case] = []
     for route, handler in all_handlers(app):
         params = PARAM.findall(route)
@@ -252,6 +279,18 @@ def cases_for(app, world, persona: str) -> list[Case]:
                             persona, handler.handler_name, route, method, path, htmx, objects, data
                         )
                     )
+                    if method == "GET":
+                        found.append(
+                            Case(
+                                persona,
+                                handler.handler_name,
+                                route,
+                                method,
+                                f"{path}?{query}",
+                                htmx,
+                                objects + " + query",
+                            )
+                        )
     # Logging out ends the batch: whatever follows would be anonymous.
     found.sort(key=lambda c: (c.handler == "logout", c.method != "GET"))
     return found
