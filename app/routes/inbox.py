@@ -199,7 +199,7 @@ async def inbox_export(request: Request) -> Stream:
 
     return Stream(
         body(),
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="mes-demandes.csv"'},
     )
 

@@ -155,7 +155,7 @@ async def statistics_page(request: Request) -> Template:
 def _csv_response(name: str, body: str) -> Response:
     return Response(
         body,
-        media_type="text/csv; charset=utf-8",
+        media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
     )
 

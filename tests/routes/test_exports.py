@@ -28,6 +28,7 @@ async def test_users_export_writes_a_formula_name_as_text_in_csv_and_xlsx(client
 
     response = await client.get("/groupes/export.csv")
     assert response.status_code == 200
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     row = next(r for r in rows if r[4] == "x@caf.fr")
     assert row[:3] == ["'@SUM(1+1)", "'" + FORMULA, "'+33 6 12"]

@@ -227,7 +227,7 @@ async def test_csv_export_has_metadata_and_no_personal_data(client, login, peopl
     await login(aidant)
     response = await client.get("/demandes/export.csv")
     assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/csv")
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert "attachment" in response.headers["content-disposition"]
     text = response.text.lstrip("\ufeff")
     for personal in (

@@ -188,7 +188,7 @@ async def test_csv_of_each_table_without_personal_data(client, login, world):
     for table, first in (("mois", "Mois"), ("organisations", "Organisme")):
         response = await client.get(f"/statistiques/export.csv?departement=75&tableau={table}")
         assert response.status_code == 200
-        assert response.headers["content-type"].startswith("text/csv")
+        assert response.headers["content-type"] == "text/csv; charset=utf-8"
         assert "Confidentielle" not in response.text and "Zoé" not in response.text
         rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff")), delimiter=";"))
         assert rows[0][0] == first

@@ -34,7 +34,7 @@ def _download(content: Any, media_type: str, ext: str) -> Response:
 @get("/groupes/export.csv", opt=POLICY)
 async def export_csv(request: Request) -> Response:
     content = exports.csv_text(groups.EXPORT_HEADER, await _export(request))
-    return _download(content, "text/csv; charset=utf-8", "csv")
+    return _download(content, "text/csv", "csv")
 
 
 @get("/groupes/export.xlsx", opt=POLICY)
