@@ -174,7 +174,7 @@ def business_hours_since(
     start: datetime, ends: Sequence[datetime | None], departement: str
 ) -> list[float | None]:
     """``business_hours_between(start, end)`` for each end (None stays None), the start's
-    conversion done once: the inbox export asks two per row, from the same creation.
+    conversion done once: a demande's two délais start at its creation (`state.delay_tenths`).
 
     Wall-clock times of day are read as integer microseconds from the aware local times
     (no naive copy: `datetime.replace` was the largest single cost of the export).

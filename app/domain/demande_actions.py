@@ -181,21 +181,31 @@ async def reopen(viewer: Viewer, facts: ApplicationFacts, *, client_address: str
     )
 
 
+def _opening_event(anonymised: bool) -> Event:
+    return Event.APPLICATION_OPENED_ANONYMISED if anonymised else Event.APPLICATION_OPENED
+
+
 def opening_writes(
     viewer: Viewer, facts: ApplicationFacts, *, anonymised: bool, client_address: str
 ) -> list[QueryString]:
     """The opening of a demande page: its audit event and, for a reader, the seen mark, as
-    statements the page sends with its read (`applications.load_demande(writes=…)`)."""
-    code = Event.APPLICATION_OPENED_ANONYMISED if anonymised else Event.APPLICATION_OPENED
+    statements the page sends with its read (`applications.load_demande(writes=…)`); once
+    they are written, `opening_logged`."""
     writes = [
         audit.insert_statement(
-            code, actor_id=viewer.id, application_id=facts.id, client_address=client_address
+            _opening_event(anonymised),
+            actor_id=viewer.id,
+            application_id=facts.id,
+            client_address=client_address,
         )
     ]
     if not anonymised:
         writes.append(applications.seen_mark_moved(facts.id, viewer.id, clock.now()))
-    audit.logged(code, viewer.id, facts.id)
     return writes
+
+
+def opening_logged(viewer: Viewer, facts: ApplicationFacts, *, anonymised: bool) -> None:
+    audit.logged(_opening_event(anonymised), viewer.id, facts.id)
 
 
 async def downloadable_file(

@@ -193,12 +193,14 @@ async def page_context(
         invite_departement(request, facts, invite_form) if can["invite"] else None,
         canned_replies.rows_of_groups(viewer.group_ids) if can["answer"] else None,
     )
-    writes = ()
+    writes: list = []
     if opening:
         writes = demande_actions.opening_writes(
             viewer, facts, anonymised=anonymised, client_address=address(request)
         )
     view = await applications.load_demande(facts.id, lists=wanted, writes=writes)
+    if opening:
+        demande_actions.opening_logged(viewer, facts, anonymised=anonymised)
     app = Fields(view.application)
     shown = [
         a
